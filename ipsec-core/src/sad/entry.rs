@@ -6,7 +6,20 @@
 // makes it non-negative. Checked arithmetic would add error paths that cannot be taken.
 #![allow(clippy::arithmetic_side_effects)]
 
-use super::*;
+use core::ops::Range;
+
+use super::{Protected, SEQ_SOFT_LIMIT_32, SEQ_SOFT_LIMIT_64, Unprotected};
+use crate::error::{ProtectError, UnprotectError};
+use crate::lifetime::{LifetimeState, LifetimeTracker, LimitKind};
+use crate::mode;
+use crate::replay::ReplayWindow;
+use crate::sa::{Direction, EcnMode, Mode, SaId, SaParams, SaStats};
+use crate::selector::PacketSelector;
+use crate::spd::PolicyViolation;
+use crate::time::Instant;
+use crate::transform::{SeqContext, TransformProvider};
+use crate::wire::{self, IpPacket, IpProtocol};
+use crate::{ah, esp};
 
 pub(super) enum Keyed<P: TransformProvider> {
     Esp(P::Cipher),
@@ -143,18 +156,20 @@ impl<P: TransformProvider, const W: usize> Entry<P, W> {
             self.stats.dummy_packets = self.stats.dummy_packets.saturating_add(1);
             return Ok((Unprotected::Dummy { sa: id, seq }, 0));
         }
-        let packet = match self.params.mode {
+        // The packet to deliver and its selector, each parsed once.
+        let (packet, selector) = match self.params.mode {
             Mode::Tunnel { .. } => {
                 if next_header != IpProtocol::IPV4 && next_header != IpProtocol::IPV6 {
                     return Err(self.count(UnprotectError::UnexpectedNextHeader(next_header)));
                 }
-                let inner_bytes = buf.get(payload.clone()).unwrap_or(&[]);
-                let inner = mode::inner(inner_bytes).map_err(|e| self.count(e.into()))?;
-                if inner.len > payload.len() {
-                    return Err(self.count(wire::Error::Truncated { what: "inner packet" }.into()));
-                }
-                // Anything after the inner packet is TFC padding (RFC 4303 §2.7).
-                payload.start..payload.start + inner.len
+                let bytes = buf.get(payload.clone()).unwrap_or(&[]);
+                let parsed = IpPacket::new_checked(bytes).and_then(|ip| {
+                    // Anything after the inner packet is TFC padding (RFC 4303 §2.7).
+                    let len = ip.total_len();
+                    Ok((len, PacketSelector::from_ip(&ip, bytes, Direction::Inbound)?))
+                });
+                let (len, selector) = parsed.map_err(|e| self.count(e.into()))?;
+                (payload.start..payload.start + len, selector)
             }
             Mode::Transport => {
                 let rebuilt =
@@ -163,15 +178,16 @@ impl<P: TransformProvider, const W: usize> Entry<P, W> {
                     let p = buf.get_mut(rebuilt.clone()).unwrap_or(&mut []);
                     esp::fix_transport_checksum(p).map_err(|e| self.count(e))?;
                 }
-                rebuilt
+                let bytes = buf.get(rebuilt.clone()).unwrap_or(&[]);
+                let selector = PacketSelector::inbound(bytes).map_err(|e| self.count(e.into()))?;
+                (rebuilt, selector)
             }
         };
-        let inner = buf.get_mut(packet.clone()).unwrap_or(&mut []);
-        let selector = PacketSelector::inbound(inner).map_err(|e| self.count(e.into()))?;
         if !self.params.selectors.matches_any(&selector) {
             self.stats.policy_drops = self.stats.policy_drops.saturating_add(1);
             return Err(UnprotectError::Policy(PolicyViolation::OutsideSaSelectors));
         }
+        let inner = buf.get_mut(packet.clone()).unwrap_or(&mut []);
         if matches!(self.params.mode, Mode::Tunnel { .. }) && self.params.tunnel.ecn == EcnMode::Normal {
             mode::ecn_decapsulate(outer_ecn, inner).map_err(|_| self.count(UnprotectError::EcnDrop))?;
         }

@@ -24,15 +24,10 @@ use crate::error::{InstallError, ProtectError, UnprotectError};
 use crate::lifetime::{LifetimeState, LifetimeTracker, LimitKind};
 use crate::mode;
 use crate::replay::ReplayWindow;
-use crate::sa::{
-    Direction, EcnMode, Mode, SaId, SaParams, SaStats, SecurityProtocol, Spi, TfcPadding, UdpEncap,
-};
-use crate::selector::PacketSelector;
-use crate::spd::PolicyViolation;
+use crate::sa::{Direction, SaId, SaParams, SaStats, SecurityProtocol, Spi, UdpEncap};
 use crate::time::Instant;
-use crate::transform::{CryptoError, EspAlgorithm, IvSeed, KeyMaterial, SeqContext, TransformProvider};
+use crate::transform::{IvSeed, KeyMaterial, TransformProvider};
 use crate::wire::{self, IpProtocol, NattDatagram, UDP_HEADER_LEN};
-use crate::{ah, esp};
 
 mod entry;
 mod params;

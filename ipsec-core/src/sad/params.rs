@@ -5,7 +5,13 @@
 // makes it non-negative. Checked arithmetic would add error paths that cannot be taken.
 #![allow(clippy::arithmetic_side_effects)]
 
-use super::*;
+use super::Overhead;
+use crate::error::InstallError;
+use crate::mode;
+use crate::sa::{Direction, Mode, SaParams, SecurityProtocol, TfcPadding};
+use crate::transform::{CryptoError, EspAlgorithm};
+use crate::wire::{IpProtocol, UDP_HEADER_LEN};
+use crate::{ah, esp};
 
 /// The IP protocol of the SA's IPsec header.
 pub(super) fn ipsec_protocol(p: SecurityProtocol) -> IpProtocol {
