@@ -15,6 +15,9 @@ const TARGETS: &[(&str, Target)] = &[
     ("ah_unprotect", ipsec_core::testing::fuzz::ah_unprotect),
     ("spd_match", ipsec_core::testing::spd::fuzz_spd),
     ("mss_clamp", ipsec_core::testing::spd::fuzz_mss),
+    ("ike_message", ipsec_ike::testing::codec::fuzz_ike_message),
+    ("sk_open", ipsec_ike::testing::crypto::fuzz_sk_open),
+    ("certificate", ipsec_ike::testing::crypto::fuzz_certificate),
 ];
 
 #[test]

@@ -1,0 +1,4 @@
+//! Fuzz target: `ipsec_ike::testing::crypto::fuzz_sk_open`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ipsec_ike::testing::crypto::fuzz_sk_open(data));
