@@ -53,6 +53,11 @@ pub struct EndpointConfig {
     /// Most IKE SAs (established and half-open) the endpoint keeps; further IKE_SA_INIT
     /// requests are dropped and `connect` fails. Default 1 000 000.
     pub max_ike_sas: usize,
+    /// Hand the IKE SA keys (SK_ei, SK_er, SK_ai, SK_ar) to the driver in
+    /// [`Event::IkeSaKeys`](crate::event::Event::IkeSaKeys) whenever an IKE SA is keyed, for a
+    /// key log that lets Wireshark decrypt IKE. Off by default: the keys otherwise never leave
+    /// the engine. For debugging only.
+    pub export_ike_keys: bool,
 }
 
 impl EndpointConfig {
@@ -66,6 +71,7 @@ impl EndpointConfig {
             half_open: HalfOpenLimits::default(),
             nat_keepalive: Duration::from_secs(20),
             max_ike_sas: 1_000_000,
+            export_ike_keys: false,
         }
     }
 

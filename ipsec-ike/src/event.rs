@@ -18,7 +18,8 @@ use ipsec_core::selector::SelectorSet;
 use ipsec_core::transform::KeyMaterial;
 
 use crate::config::{ChildConfigId, DpdAction, PeerId};
-use crate::message::{DhGroup, NotifyType};
+use crate::crypto::SecretBytes;
+use crate::message::{DhGroup, EncrId, IntegId, NotifyType};
 
 /// Identifies one IKE SA of an [`Endpoint`](crate::endpoint::Endpoint); never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -130,6 +131,34 @@ pub enum Event {
     },
     /// Something worth a log line that needs no action.
     Warning(Warning),
+    /// The keys of an IKE SA just keyed (IKE_SA_INIT done, or an IKE rekey), for a key log;
+    /// only with [`EndpointConfig::export_ike_keys`](crate::config::EndpointConfig::export_ike_keys).
+    IkeSaKeys(IkeSaKeyLog),
+}
+
+/// The keys protecting an IKE SA (RFC 7296 §2.14), as Wireshark's IKEv2 decryption table wants
+/// them. The key bytes zeroize on drop and `Debug` prints their lengths only.
+#[non_exhaustive]
+#[derive(Debug)]
+pub struct IkeSaKeyLog {
+    /// The IKE SA.
+    pub sa: IkeSaId,
+    /// The initiator's SPI.
+    pub spi_i: [u8; 8],
+    /// The responder's SPI.
+    pub spi_r: [u8; 8],
+    /// The encryption algorithm and its key length in bits (if it has a variable one).
+    pub encr: (EncrId, Option<u16>),
+    /// The integrity algorithm (`None` with an AEAD).
+    pub integ: Option<IntegId>,
+    /// SK_ei (encryption key and salt, initiator to responder).
+    pub sk_ei: SecretBytes,
+    /// SK_er.
+    pub sk_er: SecretBytes,
+    /// SK_ai (integrity key, initiator to responder; empty with an AEAD).
+    pub sk_ai: SecretBytes,
+    /// SK_ar.
+    pub sk_ar: SecretBytes,
 }
 
 /// Why an IKE SA went down.

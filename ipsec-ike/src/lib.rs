@@ -34,5 +34,5 @@ pub mod transmit;
 
 pub use config::{ChildConfig, ChildConfigId, EndpointConfig, PeerConfig, PeerId};
 pub use endpoint::{ApiMisuse, ConnectError, DatagramError, Endpoint, TimerReason};
-pub use event::{ChildSaId, ChildSaInstall, CloseReason, DeleteReason, Event, IkeSaId, Warning};
+pub use event::{ChildSaId, ChildSaInstall, CloseReason, DeleteReason, Event, IkeSaId, IkeSaKeyLog, Warning};
 pub use transmit::{Encapsulation, Transmit};

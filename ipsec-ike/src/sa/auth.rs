@@ -24,7 +24,6 @@ use crate::message::{
 
 /// Initiator state while the IKE_AUTH request is out.
 pub(crate) struct AuthWait {
-    pub(crate) init_req: Vec<u8>,
     pub(crate) init_resp: Vec<u8>,
     pub(crate) ni: Vec<u8>,
     pub(crate) nr: Vec<u8>,
@@ -303,7 +302,6 @@ impl IkeSa {
             return Err(e);
         }
         self.state = State::AuthSent(alloc::boxed::Box::new(AuthWait {
-            init_req,
             init_resp,
             ni,
             nr,

@@ -3,7 +3,6 @@
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
-use core::net::IpAddr;
 
 use ipsec_core::sa::{Mode, SecurityProtocol, UdpEncap};
 use ipsec_core::transform::{AesKeyLen, EspAlgorithm, Integrity, KeyMaterial};
@@ -45,7 +44,6 @@ pub(crate) struct ChildSa {
     /// The peer's SPI.
     pub(crate) outbound: Spi,
     pub(crate) alg: SecurityProtocol,
-    pub(crate) esn: bool,
     pub(crate) local_ts: Vec<Sel>,
     pub(crate) remote_ts: Vec<Sel>,
     pub(crate) transport: bool,
@@ -56,12 +54,8 @@ pub(crate) struct ChildSa {
     pub(crate) installed: bool,
     /// The driver sends on the outbound SA.
     pub(crate) outbound_active: bool,
-    /// The KE group used for PFS when rekeying (from the proposal), if any.
-    pub(crate) pfs: Option<DhGroup>,
     /// Why our Delete is in flight.
     pub(crate) delete_reason: crate::event::DeleteReason,
-    /// Our nonce of the exchange that created it (rekey collisions, RFC 7296 §2.8.1).
-    pub(crate) created_nonce: Vec<u8>,
 }
 
 impl ChildSa {
@@ -455,12 +449,6 @@ impl IkeSa {
             .map(|t| now.saturating_add(jittered(t, life.jitter, ctx.rng)));
         let expire_at = life.life_time.map(|t| now.saturating_add(t));
         let id = ctx.reg.child_id();
-        let pfs = pfs_group(&child_offer(ctx, peer, child_cfg, our_spi, true));
-        let created_nonce = if exchange_initiator {
-            ni.to_vec()
-        } else {
-            nr.to_vec()
-        };
         let child = ChildSa {
             id,
             config: n.config,
@@ -468,7 +456,6 @@ impl IkeSa {
             inbound: our_spi,
             outbound: n.peer_spi,
             alg: n.alg,
-            esn: n.esn,
             local_ts: n.local_ts,
             remote_ts: n.remote_ts,
             transport: n.transport,
@@ -477,9 +464,7 @@ impl IkeSa {
             state: ChildState::Installed,
             installed: true,
             outbound_active,
-            pfs,
             delete_reason: crate::event::DeleteReason::Closed,
-            created_nonce,
         };
         let (mode, encap) = child.mode_and_encap(self);
         let install = ChildSaInstall {
@@ -525,9 +510,4 @@ impl IkeSa {
     pub(crate) fn child_index(&self, id: ChildSaId) -> Option<usize> {
         self.children.iter().position(|c| c.id == id)
     }
-}
-
-/// An address family's host selector for an address (used for CP).
-pub(crate) fn host(addr: IpAddr) -> Sel {
-    Sel::host(addr)
 }

@@ -157,6 +157,36 @@ impl IkeSa {
         )
     }
 
+    /// Sends an INFORMATIONAL deleting CHILD SAs removed here already (our inbound SPIs).
+    pub(crate) fn start_delete_spis(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+        spis: &[(ProtocolId, u32)],
+    ) -> Result<(), DatagramError> {
+        let mut payloads = Vec::new();
+        for protocol in [ProtocolId::ESP, ProtocolId::AH] {
+            let list: Vec<u32> = spis
+                .iter()
+                .filter(|(p, _)| *p == protocol)
+                .map(|(_, s)| *s)
+                .collect();
+            if !list.is_empty() {
+                payloads.push(Payload::Delete(Delete::ipsec(protocol, &list)));
+            }
+        }
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        self.send_request(
+            ctx,
+            now,
+            ExchangeType::INFORMATIONAL,
+            &payloads,
+            Request::DeleteChildren(Vec::new()),
+        )
+    }
+
     /// The peer confirmed our CHILD SA Delete.
     pub(crate) fn on_delete_children_response(
         &mut self,
@@ -170,6 +200,9 @@ impl IkeSa {
                 .iter()
                 .find(|c| c.id == *id)
                 .map_or(DeleteReason::Closed, |c| c.delete_reason);
+            // A rekeyed SA we deleted ourselves (e.g. its hard lifetime ran out before the
+            // peer's Delete came): its successor takes over.
+            self.activate_successor(ctx, *id);
             self.remove_child(ctx, *id, reason);
         }
     }

@@ -20,7 +20,7 @@ use crate::event::{Event, IkeSaId, Warning};
 use crate::keys::{IkeSaKeys, KeyLengths, Role};
 use crate::message::{
     CertEncoding, CertReq, DhGroup, ExchangeType, Flags, Header, IkeSpi, Ke, Message, MessageId, Nonce,
-    Notify, NotifyType, Payload, Proposal, ProtocolId, Sa, TransformType, Version,
+    Notify, NotifyType, Payload, Proposal, Sa, TransformType, Version,
 };
 use crate::proposal::{check_reply, select};
 use crate::transmit::{IKE_PORT, NATT_PORT, Transmit};
@@ -181,6 +181,10 @@ pub(crate) fn derive_keys(
         Role::Responder
     };
     let (seal, open) = k.sk_keys(role, encr, integ)?;
+    let export = ctx
+        .config
+        .export_ike_keys
+        .then(|| [&k.sk_ei, &k.sk_er, &k.sk_ai, &k.sk_ar].map(|s| SecretBytes::from_slice(s.as_bytes())));
     Ok(Keys {
         algs,
         sk_d: k.sk_d,
@@ -188,6 +192,7 @@ pub(crate) fn derive_keys(
         sk_pr: k.sk_pr,
         seal,
         open,
+        export,
     })
 }
 
@@ -478,6 +483,10 @@ impl IkeSa {
         // Commit.
         self.window.finish();
         self.spi_r = spi_r;
+        let mut keys = keys;
+        if let Some(e) = keys.key_log(self.id, self.spi_i, spi_r) {
+            ctx.event(e);
+        }
         self.keys = Some(keys);
         self.nat = nat;
         self.peer_fragmentation = peer_fragmentation;
@@ -801,6 +810,10 @@ pub(crate) fn respond_init(
             group: algs.group,
         }));
     }
+    let mut keys = keys;
+    if let Some(e) = keys.key_log(id, h.spi_i, spi_r) {
+        ctx.event(e);
+    }
     ike.keys = Some(keys);
     ike.nat = nat;
     ike.peer_fragmentation = peer_fragmentation && frag_enabled;
@@ -834,9 +847,4 @@ pub(crate) fn certreq_payload(
         encoding: CertEncoding::X509_SIGNATURE,
         authorities: Cow::Owned(hashes),
     })
-}
-
-/// Whether a protocol ID is one a CHILD SA can use.
-pub(crate) fn is_ipsec_protocol(p: ProtocolId) -> bool {
-    p == ProtocolId::ESP || p == ProtocolId::AH
 }

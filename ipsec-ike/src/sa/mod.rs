@@ -10,20 +10,17 @@
 //! check is dropped without a trace; an authenticated but invalid request gets the error notify
 //! RFC 7296 §2.21 prescribes in a protected response.
 
-// CREATE_CHILD_SA rekeying is under construction (issue #5): its states, fields and request
-// kinds exist ahead of the code that reads them. Remove this once rekeying lands.
-#![allow(dead_code)]
-
 mod auth;
 mod child;
 pub(crate) mod exchange;
+mod ike_rekey;
 mod informational;
 mod init;
+mod message;
 mod rekey;
 mod timers;
 pub(crate) mod ts;
 
-use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
@@ -34,18 +31,15 @@ use ipsec_core::{Instant, Spi};
 use crate::config::{ChildConfigId, EndpointConfig, PeerConfig, PeerId};
 use crate::crypto::sk::SkKey;
 use crate::crypto::{CryptoError, Entropy, HashAlgorithm, KeyExchangeSecret, SecretBytes};
-use crate::endpoint::DatagramError;
-use crate::error::IkeError;
 use crate::event::{ChildSaId, CloseReason, DeleteReason, Event, IkeSaId};
 use crate::message::{
-    DhGroup, EncrId, ExchangeType, Flags, Header, HeaderView, Id, IkeSpi, IntegId, MessageBuilder, MessageId,
-    Notify, NotifyType, Payload, PayloadType, PrfId, Reassembly, ReassemblyStatus, SkFrame, Version,
-    decode_inner, fragment_message,
+    DhGroup, EncrId, ExchangeType, Flags, Header, Id, IkeSpi, IntegId, MessageId, Notify, NotifyType,
+    Payload, PrfId, Reassembly, Version,
 };
 use crate::transmit::Transmit;
 
 pub(crate) use child::ChildSa;
-use exchange::{PeerRequest, Window};
+use exchange::Window;
 pub(crate) use init::{CookieSecret, InitOutcome, InitRequest, respond_init};
 use timers::Timers;
 
@@ -169,6 +163,27 @@ pub(crate) struct Keys {
     pub(crate) seal: SkKey,
     /// Opens what we receive.
     pub(crate) open: SkKey,
+    /// SK_ei, SK_er, SK_ai, SK_ar for [`Event::IkeSaKeys`], kept only until announced and only
+    /// with `EndpointConfig::export_ike_keys`.
+    pub(crate) export: Option<[SecretBytes; 4]>,
+}
+
+impl Keys {
+    /// The key-log event for the SA these keys now protect (once).
+    pub(crate) fn key_log(&mut self, sa: IkeSaId, spi_i: IkeSpi, spi_r: IkeSpi) -> Option<Event> {
+        let [sk_ei, sk_er, sk_ai, sk_ar] = self.export.take()?;
+        Some(Event::IkeSaKeys(crate::event::IkeSaKeyLog {
+            sa,
+            spi_i: spi_i.0,
+            spi_r: spi_r.0,
+            encr: (self.algs.encr, self.algs.key_bits),
+            integ: self.algs.integ,
+            sk_ei,
+            sk_er,
+            sk_ai,
+            sk_ar,
+        }))
+    }
 }
 
 /// Where the IKE SA is.
@@ -196,7 +211,7 @@ pub(crate) enum Request {
     /// CREATE_CHILD_SA for a new or rekeyed CHILD SA.
     CreateChild(Box<rekey::ChildRequest>),
     /// CREATE_CHILD_SA rekeying the IKE SA.
-    RekeyIke(Box<rekey::IkeRekeyRequest>),
+    RekeyIke(Box<ike_rekey::IkeRekeyRequest>),
     /// INFORMATIONAL deleting CHILD SAs.
     DeleteChildren(Vec<ChildSaId>),
     /// INFORMATIONAL deleting this IKE SA.
@@ -212,6 +227,8 @@ pub(crate) enum Task {
     RekeyChild(ChildSaId),
     RekeyIke,
     DeleteChildren(Vec<ChildSaId>, DeleteReason),
+    /// Tell the peer about CHILD SAs already removed here (hard lifetime): our inbound SPIs.
+    DeleteSpis(Vec<(crate::message::ProtocolId, u32)>),
     DeleteIke,
     Liveness,
 }
@@ -274,6 +291,10 @@ pub(crate) struct IkeSa {
     pub(crate) refusal: Option<NotifyType>,
     /// Old CHILD SAs taken over from a rekeyed IKE SA are announced, not installed again.
     pub(crate) rekeyed_from: Option<IkeSaId>,
+    /// CHILD SA rekeys of the peer that collided with ours (RFC 7296 §2.8.1).
+    pub(crate) collisions: Vec<rekey::Collision>,
+    /// The IKE SA that replaced this one (RFC 7296 §2.18); this one only waits for its Delete.
+    pub(crate) rekeyed_to: Option<IkeSaId>,
     /// Rekeyed CHILD SAs whose successor's outbound SA waits for their Delete: (old, new).
     pub(crate) rekeyed_by: Vec<(ChildSaId, ChildSaId)>,
     /// Initiator: we asked for an internal address (CFG_REQUEST).
@@ -317,6 +338,8 @@ impl IkeSa {
             was_up: false,
             refusal: None,
             rekeyed_from: None,
+            collisions: Vec::new(),
+            rekeyed_to: None,
             rekeyed_by: Vec::new(),
             requested_vip: false,
         }
@@ -360,331 +383,6 @@ impl IkeSa {
         }
     }
 
-    /// Queues datagrams to the peer.
-    pub(crate) fn transmit(&self, ctx: &mut Ctx<'_>, msgs: &[Vec<u8>]) {
-        for m in msgs {
-            ctx.out
-                .transmits
-                .push_back(Transmit::ike(self.local, self.remote, m));
-        }
-    }
-
-    /// Builds and seals a protected message with `payloads` inside the SK payload, fragmented
-    /// (RFC 7383) if the peer supports it and the message would exceed the configured size.
-    pub(crate) fn seal(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        header: &Header,
-        payloads: &[Payload<'_>],
-    ) -> Result<Vec<Vec<u8>>, DatagramError> {
-        let frag = self
-            .peer_config(ctx.config)
-            .map(|p| p.fragmentation)
-            .unwrap_or_default();
-        let keys = self.keys.as_mut().ok_or(DatagramError::Unexpected {
-            what: "no keys to protect a message",
-        })?;
-        let mut buf = Vec::new();
-        let mut sk = MessageBuilder::new(&mut buf, header).encrypted();
-        sk.extend(payloads).map_err(DatagramError::Encode)?;
-        let frame = sk.finish().map_err(DatagramError::Encode)?;
-        let ip_udp = if self.remote.is_ipv4() { 28 } else { 48 };
-        let marker = if self.local.port() == crate::transmit::NATT_PORT {
-            4
-        } else {
-            0
-        };
-        let overhead = keys
-            .seal
-            .overhead(buf.len().saturating_sub(frame.body_offset()))
-            .unwrap_or(usize::MAX);
-        let sealed_len = buf
-            .len()
-            .saturating_add(overhead)
-            .saturating_add(ip_udp)
-            .saturating_add(marker);
-        let fragment = frag.enabled
-            && self.peer_fragmentation
-            && header.exchange_type != ExchangeType::IKE_SA_INIT
-            && sealed_len > frag.max_packet;
-        if !fragment {
-            keys.seal
-                .seal(&mut buf, frame.sk_offset, frame.sk_header_len, ctx.rng)
-                .map_err(DatagramError::Crypto)?;
-            return Ok(alloc::vec![buf]);
-        }
-        let room = frag
-            .max_packet
-            .saturating_sub(ip_udp)
-            .saturating_sub(marker)
-            .saturating_sub(crate::message::HEADER_LEN)
-            .saturating_sub(crate::message::SKF_HEADER_LEN);
-        let chunk = keys.seal.max_plaintext(room).max(64);
-        let plaintext = buf.get(frame.body_offset()..).unwrap_or(&[]);
-        let frags =
-            fragment_message(header, frame.first_inner, plaintext, chunk).map_err(DatagramError::Encode)?;
-        let mut out = Vec::with_capacity(frags.len());
-        for mut f in frags {
-            keys.seal
-                .seal(&mut f.bytes, f.frame.sk_offset, f.frame.sk_header_len, ctx.rng)
-                .map_err(DatagramError::Crypto)?;
-            out.push(f.bytes);
-        }
-        Ok(out)
-    }
-
-    /// Sends a new request of ours and records it in the window.
-    pub(crate) fn send_request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-        exchange: ExchangeType,
-        payloads: &[Payload<'_>],
-        request: Request,
-    ) -> Result<(), DatagramError> {
-        let id = self.window.peek_id();
-        let header = self.header(exchange, false, id);
-        let msgs = self.seal(ctx, &header, payloads)?;
-        self.transmit(ctx, &msgs);
-        self.window
-            .start(now, &ctx.config.retransmit, request, msgs)
-            .ok_or(DatagramError::Unexpected {
-                what: "message IDs exhausted",
-            })
-    }
-
-    /// Sends a response to the peer's request `id` and caches it.
-    pub(crate) fn send_response(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        exchange: ExchangeType,
-        id: MessageId,
-        payloads: &[Payload<'_>],
-    ) -> Result<(), DatagramError> {
-        let header = self.header(exchange, true, id);
-        let msgs = self.seal(ctx, &header, payloads)?;
-        self.transmit(ctx, &msgs);
-        self.window.responded(id, msgs);
-        Ok(())
-    }
-
-    /// Handles a datagram routed to this SA by its SPI.
-    pub(crate) fn handle(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-        remote: SocketAddr,
-        local: SocketAddr,
-        msg: &mut [u8],
-    ) -> Result<(), DatagramError> {
-        let header = HeaderView::new_checked(msg)
-            .map_err(DatagramError::Malformed)?
-            .header();
-        if header.exchange_type == ExchangeType::IKE_SA_INIT {
-            return self.handle_init_datagram(ctx, now, remote, local, &header, msg);
-        }
-        if header.flags.initiator() == self.initiator {
-            return Err(DatagramError::Unexpected {
-                what: "initiator flag of our own role",
-            });
-        }
-        if self.keys.is_none() {
-            return Err(DatagramError::Unexpected {
-                what: "protected message before IKE_SA_INIT completed",
-            });
-        }
-        let frame =
-            SkFrame::locate(msg)
-                .map_err(DatagramError::Malformed)?
-                .ok_or(DatagramError::Malformed(
-                    crate::error::InvalidMessage::Malformed {
-                        what: "no encrypted payload after IKE_SA_INIT",
-                    },
-                ))?;
-        let response = header.flags.response();
-        let retransmit = if response {
-            if !self.window.expects_response(header.message_id) {
-                return Err(DatagramError::OutOfWindow);
-            }
-            false
-        } else {
-            match self.window.classify_request(header.message_id) {
-                PeerRequest::OutOfWindow => return Err(DatagramError::OutOfWindow),
-                PeerRequest::Retransmit => true,
-                PeerRequest::New => false,
-            }
-        };
-        let keys = self
-            .keys
-            .as_ref()
-            .ok_or(DatagramError::Unexpected { what: "no keys" })?;
-        let range = keys
-            .open
-            .open(msg, frame.sk_offset, frame.sk_header_len)
-            .map_err(|_| DatagramError::IntegrityCheckFailed)?;
-        // Authenticated from here on.
-        if retransmit {
-            // RFC 7383 §2.6.1: answer a retransmitted fragmented request once, on fragment 1.
-            if frame.fragment.is_none_or(|f| f.number == 1) {
-                if let Some(c) = &self.window.cached {
-                    let msgs = c.msgs.clone();
-                    self.transmit(ctx, &msgs);
-                }
-            }
-            return Ok(());
-        }
-        let plaintext = msg
-            .get(range)
-            .ok_or(DatagramError::Unexpected { what: "open range" })?;
-        let (first, plain): (PayloadType, Cow<'_, [u8]>) = match frame.fragment {
-            None => (frame.first_inner, Cow::Borrowed(plaintext)),
-            Some(_) => {
-                let max = self
-                    .peer_config(ctx.config)
-                    .map_or(32, |p| p.fragmentation.max_fragments);
-                let fresh = !matches!(&self.reassembly, Some((id, r, _)) if *id == header.message_id && *r == response);
-                if fresh {
-                    self.reassembly = Some((header.message_id, response, Reassembly::new(max)));
-                }
-                let Some((_, _, r)) = &mut self.reassembly else {
-                    return Err(DatagramError::Unexpected { what: "reassembly" });
-                };
-                match r.insert(&frame, plaintext).map_err(DatagramError::Malformed)? {
-                    ReassemblyStatus::Complete {
-                        first_inner,
-                        plaintext,
-                    } => {
-                        self.reassembly = None;
-                        (first_inner, Cow::Owned(plaintext))
-                    }
-                    ReassemblyStatus::TooManyFragments => {
-                        return Err(DatagramError::Refused {
-                            what: "too many fragments",
-                        });
-                    }
-                    _ => return Ok(()),
-                }
-            }
-        };
-        self.last_recv = now;
-        self.follow_address(ctx, remote, local);
-        let payloads = decode_inner(first, &plain);
-        if response {
-            let payloads = match payloads {
-                Ok(p) => p,
-                Err(_) => {
-                    // A malformed response from the holder of the keys: the exchange failed.
-                    self.window.finish();
-                    self.fail(ctx, now, CloseReason::ProtocolError);
-                    return Ok(());
-                }
-            };
-            self.on_response(ctx, now, &header, &payloads)
-        } else {
-            match payloads {
-                Ok(p) => self.on_request(ctx, now, &header, &p),
-                Err(e) => {
-                    let notify = IkeError::from(e).notify();
-                    let payloads: Vec<Payload<'static>> = notify
-                        .map(|n| Payload::Notify(n.to_notify()))
-                        .into_iter()
-                        .collect();
-                    self.send_response(ctx, header.exchange_type, header.message_id, &payloads)?;
-                    if !self.is_established() && !matches!(self.state, State::Deleting) {
-                        self.state = State::Gone;
-                    }
-                    Ok(())
-                }
-            }
-        }
-    }
-
-    /// Adopts the peer's new address after an authenticated message when the peer is behind a
-    /// NAT (RFC 7296 §2.23), and our local address once known.
-    fn follow_address(&mut self, ctx: &mut Ctx<'_>, remote: SocketAddr, local: SocketAddr) {
-        if !local.ip().is_unspecified() {
-            self.local = local;
-        }
-        if remote == self.remote || !self.nat.remote_behind || !self.is_established() {
-            return;
-        }
-        self.remote = remote;
-        for c in &self.children {
-            let update = c.update_event(self);
-            ctx.event(update);
-        }
-    }
-
-    fn on_request(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-        header: &Header,
-        payloads: &[Payload<'_>],
-    ) -> Result<(), DatagramError> {
-        match (header.exchange_type, &self.state) {
-            (ExchangeType::IKE_AUTH, State::InitResponded(_)) => {
-                self.respond_auth(ctx, now, header, payloads)
-            }
-            (ExchangeType::CREATE_CHILD_SA, State::Established) => {
-                self.respond_create_child(ctx, now, header, payloads)
-            }
-            (ExchangeType::INFORMATIONAL, State::Established | State::Deleting) => {
-                self.respond_informational(ctx, now, header, payloads)
-            }
-            (ExchangeType::CREATE_CHILD_SA, State::Deleting) => {
-                let n = [Payload::Notify(Notify::new(NotifyType::TEMPORARY_FAILURE, &[]))];
-                self.send_response(ctx, header.exchange_type, header.message_id, &n)
-            }
-            _ => Err(DatagramError::Unexpected {
-                what: "request not valid in this state",
-            }),
-        }
-    }
-
-    fn on_response(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-        header: &Header,
-        payloads: &[Payload<'_>],
-    ) -> Result<(), DatagramError> {
-        let Some(flight) = self.window.inflight.as_ref() else {
-            return Err(DatagramError::OutOfWindow);
-        };
-        let expected = match flight.request {
-            Request::IkeSaInit => ExchangeType::IKE_SA_INIT,
-            Request::IkeAuth => ExchangeType::IKE_AUTH,
-            Request::CreateChild(_) | Request::RekeyIke(_) => ExchangeType::CREATE_CHILD_SA,
-            Request::DeleteChildren(_) | Request::DeleteIke | Request::Liveness => {
-                ExchangeType::INFORMATIONAL
-            }
-        };
-        if header.exchange_type != expected {
-            return Err(DatagramError::Unexpected {
-                what: "response of another exchange type",
-            });
-        }
-        let Some(flight) = self.window.finish() else {
-            return Err(DatagramError::OutOfWindow);
-        };
-        match flight.request {
-            Request::IkeSaInit => Err(DatagramError::Unexpected { what: "IKE_SA_INIT" }),
-            Request::IkeAuth => self.on_auth_response(ctx, now, payloads),
-            Request::CreateChild(req) => self.on_create_child_response(ctx, now, *req, payloads),
-            Request::RekeyIke(req) => self.on_rekey_ike_response(ctx, now, *req, payloads),
-            Request::DeleteChildren(ids) => {
-                self.on_delete_children_response(ctx, &ids, payloads);
-                Ok(())
-            }
-            Request::DeleteIke => {
-                self.go_down(ctx, CloseReason::Closed, DeleteReason::Closed);
-                Ok(())
-            }
-            Request::Liveness => Ok(()),
-        }
-    }
-
     /// Starts queued work when the request window is free.
     pub(crate) fn pump(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         while self.window.can_send() && self.is_established() {
@@ -696,6 +394,7 @@ impl IkeSa {
                 Task::RekeyChild(child) => self.start_rekey_child(ctx, now, child),
                 Task::RekeyIke => self.start_rekey_ike(ctx, now),
                 Task::DeleteChildren(ids, reason) => self.start_delete_children(ctx, now, &ids, reason),
+                Task::DeleteSpis(spis) => self.start_delete_spis(ctx, now, &spis),
                 Task::DeleteIke => self.start_delete_ike(ctx, now),
                 Task::Liveness => {
                     self.send_request(ctx, now, ExchangeType::INFORMATIONAL, &[], Request::Liveness)
@@ -737,7 +436,7 @@ impl IkeSa {
             ctx.event(Event::IkeSaDown {
                 sa: self.id,
                 peer: self.peer,
-                reason,
+                reason: ike_rekey::down_reason(self, reason),
             });
         }
         self.release_in_flight(ctx);

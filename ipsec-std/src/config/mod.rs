@@ -26,6 +26,7 @@
 //! every allowed weak algorithm and passes the allowance to the engine.
 
 pub mod duration;
+pub mod engine;
 pub mod identity;
 pub mod ipsec_conf;
 pub mod proposals;
