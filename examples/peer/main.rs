@@ -249,6 +249,7 @@ fn main() -> ExitCode {
     let mut options = DriverOptions::default();
     options.tun.name = args.tun_name.clone().or_else(|| Some("ipsec-rs0".to_owned()));
     options.keylog = args.keylog.clone();
+    options.mss = loaded.config.mss;
     if !args.listen.is_empty() {
         options.udp.addresses = args.listen.clone();
     }
@@ -291,7 +292,7 @@ fn main() -> ExitCode {
         }
         engine_for(&loaded, &config_file, cacerts.as_deref())
     }));
-    tracing::info!(tun = driver.tun().name(), control = %control_path.display(), "running");
+    tracing::info!(tun = driver.tun().map_or("-", |t| t.name()), control = %control_path.display(), "running");
     let result = driver.run(&shutdown);
     drop(driver);
     match result {

@@ -232,6 +232,10 @@ pub struct Endpoint {
     /// Responder half-open SAs by (initiator address, SPIi), for IKE_SA_INIT retransmissions.
     half_open: BTreeMap<(SocketAddr, IkeSpi), IkeSaId>,
     half_open_per_ip: BTreeMap<IpAddr, usize>,
+    /// Responder SAs past IKE_SA_INIT by the (initiator address, SPIi) of their IKE_SA_INIT, and
+    /// back: a late duplicate of that request is stale and must not start a second SA.
+    past_init: BTreeMap<(SocketAddr, IkeSpi), IkeSaId>,
+    past_init_key: BTreeMap<IkeSaId, (SocketAddr, IkeSpi)>,
     /// CHILD SA → its IKE SA.
     child_index: BTreeMap<ChildSaId, IkeSaId>,
     cookie: CookieSecret,
@@ -278,6 +282,8 @@ impl Endpoint {
             deadlines: BTreeMap::new(),
             half_open: BTreeMap::new(),
             half_open_per_ip: BTreeMap::new(),
+            past_init: BTreeMap::new(),
+            past_init_key: BTreeMap::new(),
             child_index: BTreeMap::new(),
             cookie,
             out: Output::default(),
@@ -469,6 +475,11 @@ impl Endpoint {
                 .transmits
                 .push_back(Transmit::ike(local, remote, &st.response));
             return Ok(());
+        }
+        if self.past_init.contains_key(&(remote, spi_i)) {
+            // The initiator already moved on to IKE_AUTH with this SA: a late duplicate of its
+            // IKE_SA_INIT (RFC 7296 §2.1) gets neither an answer nor a second SA.
+            return Err(DatagramError::OutOfWindow);
         }
         let limits = self.config.half_open;
         let total = self.half_open.len();
@@ -706,6 +717,10 @@ impl Endpoint {
         if sa.is_gone() || !sa.is_half_open() {
             if let Some(key) = sa.half_open_key.take() {
                 self.half_open.remove(&key);
+                if !sa.is_gone() {
+                    self.past_init.insert(key, id);
+                    self.past_init_key.insert(id, key);
+                }
                 if let Some(n) = self.half_open_per_ip.get_mut(&key.0.ip()) {
                     *n = n.saturating_sub(1);
                     if *n == 0 {
@@ -720,6 +735,9 @@ impl Endpoint {
             }
         }
         if sa.is_gone() {
+            if let Some(key) = self.past_init_key.remove(&id) {
+                self.past_init.remove(&key);
+            }
             let spi = sa.our_spi();
             if self.reg.by_spi.get(&spi) == Some(&id) {
                 self.reg.by_spi.remove(&spi);

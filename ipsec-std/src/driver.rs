@@ -26,6 +26,10 @@
 //! - **Control**: an optional [`ControlSocket`] (`up`, `down`, `status`, `list-sas`, `reload`) is
 //!   served from the same loop; `reload` builds a new engine from the reload hook's configuration
 //!   and starts again (tunnels are re-established).
+//! - **Packet I/O**: a TUN device, or in-memory queues ([`crate::packet_io`]) when
+//!   [`DriverOptions::packet_io`] says so (no device, no routes).
+//! - **TCP MSS clamping** ([`crate::mss`]): SYNs entering and leaving the tunnel carry at most the
+//!   MSS that fits the inner MTU, and the path MTU minus the CHILD SA's exact overhead.
 //! - **Shutdown**: on SIGTERM/SIGINT every IKE SA is closed (one DELETE each, not waited for),
 //!   then the TUN device and the routes go.
 
@@ -52,6 +56,8 @@ use crate::clock::StdClock;
 use crate::config::engine::EngineConfig;
 use crate::control::{Command, ControlSocket};
 use crate::keylog::KeyLog;
+use crate::mss::MssClamping;
+use crate::packet_io::{MemoryPackets, PacketIoKind};
 use crate::random::OsEntropy;
 use crate::route::{Route, RouteError, add_route};
 use crate::shutdown::ShutdownSignal;
@@ -86,6 +92,25 @@ pub struct DriverOptions {
     pub udp: UdpConfig,
     /// Append the SA keys to this file (see [`crate::keylog`]).
     pub keylog: Option<PathBuf>,
+    /// A TUN device (default) or in-memory queues ([`Driver::memory_packets`]).
+    pub packet_io: PacketIoKind,
+    /// TCP MSS clamping (default: on, path MTU 1500).
+    pub mss: MssClamping,
+}
+
+/// The driver's packet I/O.
+enum PacketIo {
+    Tun(TunDevice),
+    Memory(MemoryPackets),
+}
+
+impl fmt::Debug for PacketIo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tun(t) => t.fmt(f),
+            Self::Memory(m) => m.fmt(f),
+        }
+    }
 }
 
 /// Why the driver could not start or stopped.
@@ -176,6 +201,9 @@ pub struct InstalledChild {
     pub remote: Option<SocketAddr>,
     /// When it was installed.
     pub installed_at: Instant,
+    /// The largest inner packet the outbound SA carries within the path MTU and the TUN MTU
+    /// (what MSS clamping allows for).
+    pub inner_mtu: usize,
     policies: Vec<PolicyId>,
     routes: Vec<Subnet>,
 }
@@ -187,14 +215,17 @@ pub type ReloadHook = Box<dyn FnMut() -> Result<EngineConfig, String>>;
 pub struct Driver {
     clock: StdClock,
     udp: UdpTransport,
-    tun: TunDevice,
+    io: PacketIo,
+    tun_mtu: u16,
+    mss: MssClamping,
     ike: Endpoint,
     sad: Box<DriverSad>,
     spd: Spd<SPD_CAPACITY>,
     engine: EngineConfig,
     children: BTreeMap<ChildSaId, InstalledChild>,
     by_sa: BTreeMap<SaId, ChildSaId>,
-    routes: BTreeMap<Subnet, (CleanupId, usize)>,
+    /// Routed subnets: the cleanup entry of the route (none with in-memory I/O) and a count.
+    routes: BTreeMap<Subnet, (Option<CleanupId>, usize)>,
     traps: BTreeMap<PolicyId, PeerId>,
     trap_routes: Vec<Subnet>,
     ike_peers: BTreeMap<IkeSaId, PeerId>,
@@ -211,7 +242,7 @@ pub struct Driver {
 impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
-            .field("tun", &self.tun)
+            .field("io", &self.io)
             .field("children", &self.children.len())
             .field("stats", &self.stats)
             .finish_non_exhaustive()
@@ -230,7 +261,10 @@ impl Driver {
         let ike = Endpoint::new(engine.endpoint.clone(), OsEntropy, now, clock.unix_now())
             .map_err(DriverError::Engine)?;
         let udp = UdpTransport::bind(&options.udp).map_err(DriverError::Udp)?;
-        let tun = TunDevice::create(&options.tun).map_err(DriverError::Tun)?;
+        let io = match options.packet_io {
+            PacketIoKind::Memory => PacketIo::Memory(MemoryPackets::new(options.tun.mtu)),
+            _ => PacketIo::Tun(TunDevice::create(&options.tun).map_err(DriverError::Tun)?),
+        };
         let keylog = match &options.keylog {
             Some(path) => Some(KeyLog::open(path).map_err(|source| DriverError::Io {
                 step: "open key log",
@@ -241,7 +275,9 @@ impl Driver {
         let mut driver = Self {
             clock,
             udp,
-            tun,
+            io,
+            tun_mtu: options.tun.mtu,
+            mss: options.mss,
             ike,
             sad: Box::new(DriverSad::new(EspCrypto)),
             spd: Spd::new(),
@@ -274,10 +310,28 @@ impl Driver {
         self.reload = Some(hook);
     }
 
-    /// The TUN device.
+    /// The TUN device (`None` with in-memory packet I/O).
     #[must_use]
-    pub fn tun(&self) -> &TunDevice {
-        &self.tun
+    pub fn tun(&self) -> Option<&TunDevice> {
+        match &self.io {
+            PacketIo::Tun(t) => Some(t),
+            PacketIo::Memory(_) => None,
+        }
+    }
+
+    /// The in-memory packet queues (`None` with a TUN device): push inner packets for the tunnel,
+    /// pop the ones that came out of it.
+    pub fn memory_packets(&mut self) -> Option<&mut MemoryPackets> {
+        match &mut self.io {
+            PacketIo::Memory(m) => Some(m),
+            PacketIo::Tun(_) => None,
+        }
+    }
+
+    /// The UDP sockets (their bound addresses and ports).
+    #[must_use]
+    pub fn udp(&self) -> &UdpTransport {
+        &self.udp
     }
 
     /// The IKE engine (for status displays).
@@ -401,10 +455,19 @@ impl Driver {
         if let Some(m) = max_wait {
             timeout = Some(timeout.map_or(m, |t| t.min(m)));
         }
+        // Packets already queued in memory: look at the sockets, but do not sleep.
+        let memory_ready = matches!(&self.io, PacketIo::Memory(m) if m.pending_outbound() > 0);
+        if memory_ready {
+            timeout = Some(Duration::ZERO);
+        }
         let sockets = self.udp.fds().len();
+        let has_tun = matches!(self.io, PacketIo::Tun(_));
+        let control_index = sockets.saturating_add(usize::from(has_tun));
         let ready = {
             let mut fds = self.udp.fds();
-            fds.push(self.tun.as_fd());
+            if let PacketIo::Tun(t) = &self.io {
+                fds.push(t.as_fd());
+            }
             if let Some(c) = &self.control {
                 fds.push(c.as_fd());
             }
@@ -423,10 +486,10 @@ impl Driver {
                 self.read_socket(now, SocketId(i))?;
             }
         }
-        if ready.get(sockets).copied().unwrap_or(false) {
+        if memory_ready || (has_tun && ready.get(sockets).copied().unwrap_or(false)) {
             self.read_tun(now)?;
         }
-        if self.control.is_some() && ready.get(sockets.saturating_add(1)).copied().unwrap_or(false) {
+        if self.control.is_some() && ready.get(control_index).copied().unwrap_or(false) {
             self.serve_control();
         }
         if let Some(s) = shutdown {
@@ -507,6 +570,7 @@ impl Driver {
                     let Some(msg) = self.buf.get_mut(start..end) else {
                         continue;
                     };
+                    log_ike_message(false, got.local, got.remote, msg);
                     if let Err(e) = self.ike.handle_datagram(now, got.remote, got.local, msg) {
                         self.stats.ike_drops = self.stats.ike_drops.saturating_add(1);
                         tracing::debug!(remote = %got.remote, error = %e, "IKE datagram dropped");
@@ -520,9 +584,18 @@ impl Driver {
                         .sad
                         .unprotect_datagram(now, got.remote, got.local, &mut self.buf, start, len)
                     {
-                        Ok(Unprotected::Packet { packet, .. }) => {
-                            let inner = self.buf.get(packet).unwrap_or_default();
-                            match self.tun.write(inner) {
+                        Ok(Unprotected::Packet { sa, packet, .. }) => {
+                            let limit = self.inner_mtu_of(sa);
+                            let inner = self.buf.get_mut(packet).unwrap_or_default();
+                            self.mss.clamp(inner, limit);
+                            let written = match &mut self.io {
+                                PacketIo::Tun(t) => t.write(inner),
+                                PacketIo::Memory(m) => {
+                                    m.deliver(inner);
+                                    Ok(())
+                                }
+                            };
+                            match written {
                                 Ok(()) => self.stats.esp_in = self.stats.esp_in.saturating_add(1),
                                 Err(e) => tracing::debug!(error = %e, "TUN write failed, packet dropped"),
                             }
@@ -546,14 +619,31 @@ impl Driver {
             let Some(rx) = self.buf.get_mut(HEADROOM..end) else {
                 return Ok(());
             };
-            let len = match self.tun.read(rx) {
-                Ok(Some(n)) => n,
-                Ok(None) => return Ok(()),
-                Err(source) => {
-                    return Err(DriverError::Io {
-                        step: "TUN read",
-                        source,
-                    });
+            let len = match &mut self.io {
+                PacketIo::Tun(t) => match t.read(rx) {
+                    Ok(Some(n)) => n,
+                    Ok(None) => return Ok(()),
+                    Err(source) => {
+                        return Err(DriverError::Io {
+                            step: "TUN read",
+                            source,
+                        });
+                    }
+                },
+                PacketIo::Memory(m) => {
+                    let Some(p) = m.take_outbound() else {
+                        return Ok(());
+                    };
+                    match rx.get_mut(..p.len()) {
+                        Some(dst) => {
+                            dst.copy_from_slice(&p);
+                            p.len()
+                        }
+                        None => {
+                            self.stats.out_drops = self.stats.out_drops.saturating_add(1);
+                            continue;
+                        }
+                    }
                 }
             };
             self.stats.tun_in = self.stats.tun_in.saturating_add(1);
@@ -584,18 +674,29 @@ impl Driver {
         Ok(())
     }
 
+    /// The inner MTU of the CHILD SA that owns SA `sa` (the TUN MTU if none does).
+    fn inner_mtu_of(&self, sa: SaId) -> usize {
+        self.by_sa
+            .get(&sa)
+            .and_then(|c| self.children.get(c))
+            .map_or(usize::from(self.tun_mtu), |c| c.inner_mtu)
+    }
+
     fn send_protected(&mut self, now: Instant, sa: SaId, len: usize) {
         let Some(child) = self.by_sa.get(&sa).and_then(|c| self.children.get(c)) else {
             self.stats.out_drops = self.stats.out_drops.saturating_add(1);
             return;
         };
-        let (local, remote) = (child.local, child.remote);
+        let (local, remote, limit) = (child.local, child.remote, child.inner_mtu);
         let Some(remote) = remote else {
             // Raw ESP needs a raw socket; the engine is configured to always encapsulate.
             self.stats.out_drops = self.stats.out_drops.saturating_add(1);
             tracing::warn!("CHILD SA without UDP encapsulation: packet dropped");
             return;
         };
+        if let Some(inner) = self.buf.get_mut(HEADROOM..HEADROOM.saturating_add(len)) {
+            self.mss.clamp(inner, limit);
+        }
         match self.sad.protect(now, sa, &mut self.buf, HEADROOM, len) {
             Ok(p) => {
                 let esp = self.buf.get(p.ipsec).unwrap_or_default();
@@ -634,6 +735,9 @@ impl Driver {
     }
 
     fn send_transmit(&self, t: &Transmit) {
+        if t.encap != Encapsulation::NatKeepalive {
+            log_ike_message(true, t.local, t.remote, t.ike_message());
+        }
         let result = match t.encap {
             Encapsulation::NatKeepalive => self.udp.send_keepalive(t.local.ip(), t.remote),
             Encapsulation::NonEspMarker => self.udp.send_ike(t.local, t.remote, true, t.ike_message()),
@@ -743,12 +847,14 @@ impl Driver {
             child = %i.child,
             inbound = %format_spi(i.inbound_spi),
             outbound = %format_spi(i.outbound_spi),
-            protocol = ?i.protocol,
+            protocol = %protocol_name(i.protocol),
             encap = ?i.encap,
             selectors = %format_selectors(&i.selectors),
             rekey_of = ?i.rekey_of,
             "CHILD SA installed"
         );
+        let max_inner = self.sad.max_inner_len(outbound, usize::from(self.mss.path_mtu));
+        let inner_mtu = self.mss.inner_mtu(max_inner, self.tun_mtu);
         self.by_sa.insert(inbound, i.child);
         self.by_sa.insert(outbound, i.child);
         self.children.insert(
@@ -765,6 +871,7 @@ impl Driver {
                 local,
                 remote,
                 installed_at: now,
+                inner_mtu,
                 policies: Vec::new(),
                 routes: Vec::new(),
             },
@@ -855,8 +962,10 @@ impl Driver {
             *n = n.saturating_add(1);
             return Ok(());
         }
-        let route = Route::new(subnet, self.tun.name());
-        let id = add_route(&route, &mut self.cleanup)?;
+        let id = match &self.io {
+            PacketIo::Tun(t) => Some(add_route(&Route::new(subnet, t.name()), &mut self.cleanup)?),
+            PacketIo::Memory(_) => None,
+        };
         self.routes.insert(subnet, (id, 1));
         Ok(())
     }
@@ -869,7 +978,7 @@ impl Driver {
         if *n == 0 {
             let id = *id;
             self.routes.remove(&subnet);
-            if let Some(Err(e)) = self.cleanup.undo(id) {
+            if let Some(Err(e)) = id.and_then(|id| self.cleanup.undo(id)) {
                 tracing::warn!(error = %e, "route removal failed");
             }
         }
@@ -988,7 +1097,7 @@ impl Driver {
                     "TUNNEL"
                 };
                 out.push_str(&format!(
-                    "  {conn}: {id}, {}, {encap}, ESP SPIs: {:08x}_i {:08x}_o\n    {:?}\n",
+                    "  {conn}: {id}, {}, {encap}, ESP SPIs: {:08x}_i {:08x}_o\n    {}\n",
                     if c.policies.is_empty() {
                         "INSTALLED (inactive)"
                     } else {
@@ -996,7 +1105,7 @@ impl Driver {
                     },
                     c.inbound_spi.0,
                     c.outbound_spi.0,
-                    c.protocol
+                    protocol_name(c.protocol)
                 ));
                 let age = now.saturating_duration_since(c.installed_at);
                 let rekey = self
@@ -1100,6 +1209,60 @@ fn subnet_of(range: &ipsec_core::selector::AddrRange) -> Option<Subnet> {
     range.to_string().parse().ok()
 }
 
+/// The `tracing` target of the one-line-per-IKE-message log (debug level).
+pub const IKE_MESSAGE_TARGET: &str = "ipsec_std::ike_message";
+
+/// Logs an IKE message's header (RFC 7296 §3.1) at debug level under [`IKE_MESSAGE_TARGET`]:
+/// direction, exchange, request or response, message ID, both SPIs and the length, in the
+/// spirit of strongSwan's `sending packet` / `parsed IKE_AUTH response 1` lines.
+fn log_ike_message(sent: bool, local: SocketAddr, remote: SocketAddr, msg: &[u8]) {
+    if !tracing::enabled!(target: IKE_MESSAGE_TARGET, tracing::Level::DEBUG) {
+        return;
+    }
+    let Ok(h) = ipsec_ike::message::header::HeaderView::new_checked(msg) else {
+        return;
+    };
+    let (verb, from, to) = if sent {
+        ("sent", local, remote)
+    } else {
+        ("received", remote, local)
+    };
+    tracing::debug!(
+        target: IKE_MESSAGE_TARGET,
+        "{verb} {} {} {}: SPIs {:016x}_i {:016x}_r, {from} -> {to}, {} bytes",
+        h.exchange_type(),
+        if h.flags().response() { "response" } else { "request" },
+        h.message_id().0,
+        u64::from_be_bytes(h.spi_i().0),
+        u64::from_be_bytes(h.spi_r().0),
+        msg.len()
+    );
+}
+
+/// An SA's algorithms in strongSwan's notation (`AES_GCM_16-256`, `AES_CBC-256/HMAC_SHA2_256_128`).
+#[must_use]
+pub fn protocol_name(p: SecurityProtocol) -> String {
+    use ipsec_core::transform::{AesKeyLen, EspAlgorithm, Integrity};
+    let bits = |k: AesKeyLen| k.bytes().saturating_mul(8);
+    let integ = |i: Integrity| match i {
+        Integrity::HmacSha256_128 => "HMAC_SHA2_256_128".to_owned(),
+        Integrity::HmacSha384_192 => "HMAC_SHA2_384_192".to_owned(),
+        Integrity::HmacSha512_256 => "HMAC_SHA2_512_256".to_owned(),
+        #[allow(unreachable_patterns)] // the enum may grow
+        other => format!("{other:?}"),
+    };
+    match p {
+        SecurityProtocol::Esp(EspAlgorithm::AesGcm16(k)) => format!("AES_GCM_16-{}", bits(k)),
+        SecurityProtocol::Esp(EspAlgorithm::ChaCha20Poly1305) => "CHACHA20_POLY1305".to_owned(),
+        SecurityProtocol::Esp(EspAlgorithm::AesGmac(k)) => format!("NULL_AUTH_AES_GMAC-{}", bits(k)),
+        SecurityProtocol::Esp(EspAlgorithm::AesCbc(k, i)) => format!("AES_CBC-{}/{}", bits(k), integ(i)),
+        SecurityProtocol::Esp(EspAlgorithm::Null(i)) => format!("NULL/{}", integ(i)),
+        SecurityProtocol::Ah(i) => format!("AH {}", integ(i)),
+        #[allow(unreachable_patterns)] // the enum may grow
+        other => format!("{other:?}"),
+    }
+}
+
 /// An SPI as `0x1234abcd` (how strongSwan logs them).
 #[must_use]
 pub fn format_spi(spi: Spi) -> String {
@@ -1156,6 +1319,26 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(format_selectors(&set), "192.168.10.0/24 === 192.168.20.0/24");
+    }
+
+    #[test]
+    fn algorithms_print_like_strongswan() {
+        use ipsec_core::transform::{AesKeyLen, EspAlgorithm, Integrity};
+        assert_eq!(
+            protocol_name(SecurityProtocol::Esp(EspAlgorithm::AesGcm16(AesKeyLen::Aes256))),
+            "AES_GCM_16-256"
+        );
+        assert_eq!(
+            protocol_name(SecurityProtocol::Esp(EspAlgorithm::AesCbc(
+                AesKeyLen::Aes128,
+                Integrity::HmacSha256_128
+            ))),
+            "AES_CBC-128/HMAC_SHA2_256_128"
+        );
+        assert_eq!(
+            protocol_name(SecurityProtocol::Esp(EspAlgorithm::ChaCha20Poly1305)),
+            "CHACHA20_POLY1305"
+        );
     }
 
     #[test]

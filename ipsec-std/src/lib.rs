@@ -13,6 +13,9 @@
 //! - Optional: a [`control::ControlSocket`] (`up`, `down`, `status`, `list-sas`, `reload`) served
 //!   from the same loop, and a [`keylog::KeyLog`] of ESP and IKE SA keys in Wireshark's table formats.
 //!
+//! - [`driver::DriverOptions::packet_io`] = [`packet_io::PacketIoKind::Memory`] replaces the
+//!   TUN device with in-memory queues (no device, no routes, no root with unprivileged ports).
+//!
 //! Everything that needs privileges (ports below 1024, TUN, routes) needs root or
 //! `CAP_NET_ADMIN` + `CAP_NET_BIND_SERVICE`. The `ipsec-peer` binary in `examples/` is the
 //! command-line front end; `tests/interop_strongswan.rs` runs it against strongSwan.
@@ -34,6 +37,8 @@ pub mod config;
 pub mod control;
 pub mod driver;
 pub mod keylog;
+pub mod mss;
+pub mod packet_io;
 pub mod random;
 pub mod route;
 pub mod shutdown;

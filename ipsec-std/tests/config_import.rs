@@ -114,6 +114,7 @@ fn expected_seed() -> Config {
         fragmentation: Fragmentation::Yes,
     };
     Config {
+        mss: ipsec_std::mss::MssClamping::default(),
         connections: vec![conn],
         secrets: vec![Secret::Psk {
             ids: vec![Identity::Ip(ip(A)), Identity::Ip(ip(B))],
@@ -681,4 +682,42 @@ fn toml_errors_name_line_and_key() {
         assert!(msg.contains(want), "`{msg}` lacks `{want}`");
         assert!(!msg.contains(PSK), "{msg}");
     }
+}
+
+#[test]
+fn driver_table_sets_mss_clamping_and_round_trips() {
+    use ipsec_std::config::ConfigErrorKind;
+    use ipsec_std::mss::MssClamping;
+
+    // Absent: on, path MTU 1500; not written back out.
+    let plain = Config::from_toml_str("", Path::new("/etc/ipsec-rs.toml"), &host_a()).unwrap();
+    assert_eq!(plain.config.mss, MssClamping::default());
+    assert!(plain.config.mss.enabled);
+    assert!(!plain.config.to_toml().contains("[driver]"));
+
+    let text = "[driver]\nmss_clamp = false\npath_mtu = 1400\n";
+    let loaded = Config::from_toml_str(text, Path::new("/etc/ipsec-rs.toml"), &host_a()).unwrap();
+    assert_eq!(
+        loaded.config.mss,
+        MssClamping {
+            enabled: false,
+            path_mtu: 1400
+        }
+    );
+    let again = Config::from_toml_str(&loaded.config.to_toml(), Path::new("/x.toml"), &host_a()).unwrap();
+    assert_eq!(again.config, loaded.config);
+
+    // A path MTU below 576 and an unknown key name file, line and key.
+    let e = Config::from_toml_str(
+        "[driver]\n\npath_mtu = 100\n",
+        Path::new("/etc/ipsec-rs.toml"),
+        &host_a(),
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("path_mtu")));
+    assert!(matches!(e.kind, ConfigErrorKind::InvalidValue { .. }), "{e}");
+    let e =
+        Config::from_toml_str("[driver]\nmss = 1\n", Path::new("/etc/ipsec-rs.toml"), &host_a()).unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("mss")));
+    assert!(matches!(e.kind, ConfigErrorKind::UnknownKey), "{e}");
 }

@@ -56,6 +56,9 @@ pub struct Config {
     pub connections: Vec<Connection>,
     /// PSKs and private keys, in file order.
     pub secrets: Vec<Secret>,
+    /// TCP MSS clamping of the driver (TOML `[driver]` table; `ipsec.conf` has no such key,
+    /// the default applies: on, path MTU 1500).
+    pub mss: crate::mss::MssClamping,
 }
 
 /// A loaded configuration with the warnings its loading produced.
@@ -752,6 +755,7 @@ mod tests {
         let b = Identity::parse("198.51.100.20").unwrap();
         let c = Identity::parse("@c.example").unwrap();
         let config = Config {
+            mss: crate::mss::MssClamping::default(),
             connections: Vec::new(),
             secrets: vec![
                 psk(&[], "fallback"),

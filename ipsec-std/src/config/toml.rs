@@ -32,6 +32,11 @@
 //! subnets = ["192.168.20.0/24"]
 //! auth = "psk"
 //!
+//! # Driver settings (optional table; these are the defaults).
+//! [driver]
+//! mss_clamp = true                      # clamp the MSS of TCP SYNs through the tunnel
+//! path_mtu = 1500                       # MTU of the path the ESP-in-UDP packets take
+//!
 //! # One [[secret]] table per secret.
 //! [[secret]]
 //! type = "psk"                          # "psk" | "rsa" | "ecdsa"
@@ -67,6 +72,7 @@ use crate::route::RouteLookup;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileIn {
+    driver: Option<Spanned<DriverIn>>,
     #[serde(default)]
     connection: Vec<Spanned<ConnIn>>,
     #[serde(default)]
@@ -74,6 +80,16 @@ struct FileIn {
 }
 
 type S = Spanned<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DriverIn {
+    mss_clamp: Option<bool>,
+    path_mtu: Option<Spanned<u16>>,
+}
+
+/// The smallest path MTU accepted: IPv4's minimum datagram size (RFC 791).
+const MIN_PATH_MTU: u16 = 576;
 
 /// A time value: a string with unit, or an integer of seconds.
 #[derive(Deserialize)]
@@ -210,6 +226,26 @@ pub(crate) fn parse(text: &str, file: &Path, routes: &dyn RouteLookup) -> Result
     let lines = Lines { text, file };
     let base = file.parent().unwrap_or(Path::new("."));
     let mut config = Config::default();
+    if let Some(d) = &raw.driver {
+        let d = d.get_ref();
+        if let Some(on) = d.mss_clamp {
+            config.mss.enabled = on;
+        }
+        if let Some(mtu) = &d.path_mtu {
+            if *mtu.get_ref() < MIN_PATH_MTU {
+                return Err(ConfigError {
+                    file: file.to_owned(),
+                    line: Some(lines.line(mtu.span())),
+                    key: Some("path_mtu".to_owned()),
+                    kind: ConfigErrorKind::InvalidValue {
+                        value: mtu.get_ref().to_string(),
+                        reason: format!("a path MTU is at least {MIN_PATH_MTU} bytes"),
+                    },
+                });
+            }
+            config.mss.path_mtu = *mtu.get_ref();
+        }
+    }
     let mut key_lines = Vec::new();
     for c in &raw.connection {
         let r = c.get_ref();
@@ -465,8 +501,16 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 
 #[derive(Serialize)]
 struct FileOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driver: Option<DriverOut>,
     connection: Vec<ConnOut>,
     secret: Vec<SecretOut>,
+}
+
+#[derive(Serialize)]
+struct DriverOut {
+    mss_clamp: bool,
+    path_mtu: u16,
 }
 
 #[derive(Serialize)]
@@ -634,5 +678,15 @@ pub(crate) fn write(config: &Config) -> String {
         })
         .collect();
     // Serializing plain strings, numbers and tables cannot fail.
-    toml::to_string(&FileOut { connection, secret }).unwrap_or_default()
+    // The [driver] table only when it differs from the defaults.
+    let driver = (config.mss != crate::mss::MssClamping::default()).then_some(DriverOut {
+        mss_clamp: config.mss.enabled,
+        path_mtu: config.mss.path_mtu,
+    });
+    toml::to_string(&FileOut {
+        driver,
+        connection,
+        secret,
+    })
+    .unwrap_or_default()
 }
