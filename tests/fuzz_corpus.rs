@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("ike_message", ipsec_ike::testing::codec::fuzz_ike_message),
     ("sk_open", ipsec_ike::testing::crypto::fuzz_sk_open),
     ("certificate", ipsec_ike::testing::crypto::fuzz_certificate),
+    ("endpoint", ipsec_ike::testing::engine::fuzz_endpoint),
 ];
 
 #[test]

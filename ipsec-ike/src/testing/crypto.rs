@@ -141,7 +141,7 @@ mod imp {
     }
 
     /// A deterministic, non-cryptographic byte source for fuzzing (never use elsewhere).
-    struct FixedRng(u64);
+    pub(crate) struct FixedRng(pub(crate) u64);
 
     impl rand_core::TryRng for FixedRng {
         type Error = core::convert::Infallible;

@@ -5,3 +5,4 @@ extern crate std;
 
 pub mod codec;
 pub mod crypto;
+pub mod engine;
