@@ -581,10 +581,36 @@ impl Default for FragmentationConfig {
 /// A pool of internal addresses the responder hands out in CFG_REPLY (RFC 7296 §3.15.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressPool {
-    /// Addresses handed out, in order (`rightsourceip=10.3.0.0/28` etc.).
+    /// Addresses handed out, in order, every one of them (`rightsourceip=10.3.0.1-10.3.0.14`;
+    /// [`AddressPool::subnet`] builds the range of a `rightsourceip=10.3.0.0/28`).
     pub range: AddrRange,
     /// DNS servers sent as INTERNAL_IP4_DNS / INTERNAL_IP6_DNS.
     pub dns: Vec<IpAddr>,
+}
+
+impl AddressPool {
+    /// The pool of a subnet, as strongSwan hands one out: without an IPv4 subnet's network and
+    /// broadcast addresses (prefixes up to /30), without an IPv6 subnet's first address (the
+    /// Subnet-Router anycast address, RFC 4291 §2.6.1; prefixes up to /126).
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a prefix too long for the family or host bits set.
+    pub fn subnet(network: IpAddr, prefix_len: u8, dns: Vec<IpAddr>) -> Result<Self, ConfigError> {
+        let invalid = |_| ConfigError::new(None, None, "address pool: not a subnet");
+        let block = AddrRange::from_prefix(network, prefix_len).map_err(invalid)?;
+        let range = match (block.start(), block.end()) {
+            (IpAddr::V4(s), IpAddr::V4(e)) if prefix_len <= 30 => AddrRange::new(
+                IpAddr::V4(Ipv4Addr::from_bits(s.to_bits().saturating_add(1))),
+                IpAddr::V4(Ipv4Addr::from_bits(e.to_bits().saturating_sub(1))),
+            ),
+            (IpAddr::V6(s), e @ IpAddr::V6(_)) if prefix_len <= 126 => {
+                AddrRange::new(IpAddr::V6(Ipv6Addr::from_bits(s.to_bits().saturating_add(1))), e)
+            }
+            _ => Ok(block),
+        }
+        .map_err(invalid)?;
+        Ok(Self { range, dns })
+    }
 }
 
 /// One connection: both ends' addresses and identities, authentication, IKE settings, children.

@@ -27,6 +27,7 @@ use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 
 use ipsec_core::Instant;
+use ipsec_core::selector::PacketSelector;
 use rand_core::TryCryptoRng;
 
 use crate::config::{ChildConfigId, ConfigError, EndpointConfig, PeerId};
@@ -34,6 +35,7 @@ use crate::crypto::{CryptoError, Entropy};
 use crate::error::{EncodeError, InvalidMessage};
 use crate::event::{ChildSaId, CloseReason, DeleteReason, Event, IkeSaId};
 use crate::message::{ExchangeType, HeaderView, IkeSpi};
+use crate::sa::ts::Trigger;
 use crate::sa::{CookieSecret, Ctx, IkeSa, InitRequest, Output, Registry, State, Task, respond_init};
 use crate::transmit::Transmit;
 
@@ -92,6 +94,8 @@ pub enum ConnectError {
     NoRemoteAddress,
     /// The peer configuration has no CHILD SA.
     NoChildConfig,
+    /// No such child configuration in the peer configuration.
+    UnknownChildConfig,
     /// No configured IKE proposal is supported by the crypto provider.
     NoUsableProposal,
     /// [`EndpointConfig::max_ike_sas`] reached.
@@ -106,6 +110,7 @@ impl fmt::Display for ConnectError {
             Self::UnknownPeer => f.write_str("unknown peer"),
             Self::NoRemoteAddress => f.write_str("peer has no remote address"),
             Self::NoChildConfig => f.write_str("peer has no CHILD SA configuration"),
+            Self::UnknownChildConfig => f.write_str("unknown child configuration"),
             Self::NoUsableProposal => f.write_str("no usable IKE proposal"),
             Self::TooManySas => f.write_str("IKE SA limit reached"),
             Self::Crypto(e) => write!(f, "crypto: {e}"),
@@ -368,12 +373,76 @@ impl Endpoint {
     /// [`ConnectError`] if the configuration cannot be initiated.
     pub fn connect(&mut self, now: Instant, peer: PeerId) -> Result<IkeSaId, ConnectError> {
         let now = self.clamp(now);
+        self.initiate(now, peer, ChildConfigId(0), None, &[])
+    }
+
+    /// Outbound traffic hit the trap policy of child configuration `child` of `peer` (an SPD
+    /// acquire, `auto=route`): sets up that CHILD SA. It is created on the peer's established
+    /// IKE SA (CREATE_CHILD_SA), or after IKE_AUTH on one being set up, or else a new IKE SA is
+    /// started that negotiates it in IKE_AUTH. `trigger`, the packet's selector, is proposed as
+    /// the first traffic selector of each side (RFC 7296 §2.9) when the configured ones cover
+    /// it. A CHILD SA from `child` that exists or is under way is not asked for twice, so every
+    /// acquire of a burst may be passed on. Returns the IKE SA that carries it.
+    ///
+    /// # Errors
+    /// [`ConnectError`] if the configuration cannot be initiated.
+    pub fn acquire(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        child: ChildConfigId,
+        trigger: Option<&PacketSelector>,
+    ) -> Result<IkeSaId, ConnectError> {
+        let now = self.clamp(now);
+        let cfg = self.config.peers.get(peer.0).ok_or(ConnectError::UnknownPeer)?;
+        if cfg.children.get(child.0).is_none() {
+            return Err(ConnectError::UnknownChildConfig);
+        }
+        let trigger = trigger.map(Trigger::of);
+        let usable = |s: &IkeSa| s.peer == peer && s.rekeyed_to.is_none();
+        let established = self
+            .sas
+            .iter()
+            .find(|(_, s)| usable(s) && s.is_established())
+            .map(|(id, _)| *id);
+        let connecting = || {
+            self.sas
+                .iter()
+                .find(|(_, s)| usable(s) && s.initiator && s.is_connecting())
+                .map(|(id, _)| *id)
+        };
+        let Some(id) = established.or_else(connecting) else {
+            return self.initiate(now, peer, child, trigger, &[]);
+        };
+        self.with_sa(id, now, |s, ctx| {
+            let queued = s
+                .queue
+                .iter()
+                .any(|t| matches!(t, Task::CreateChild(c, _) if *c == child));
+            if !queued && !s.has_child_from(child) {
+                s.queue.push_back(Task::CreateChild(child, trigger));
+                s.pump(ctx, now);
+            }
+        });
+        self.index_events();
+        Ok(id)
+    }
+
+    /// Starts an IKE SA negotiating `child` in IKE_AUTH, then `more` by CREATE_CHILD_SA.
+    fn initiate(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        child: ChildConfigId,
+        trigger: Option<Trigger>,
+        more: &[ChildConfigId],
+    ) -> Result<IkeSaId, ConnectError> {
         if self.sas.len() >= self.config.max_ike_sas {
             return Err(ConnectError::TooManySas);
         }
         let id = self.reg.ike_id();
         let unix_now = self.unix_at(now);
-        let sa = {
+        let mut sa = {
             let mut ctx = Ctx {
                 config: &self.config,
                 rng: &mut self.rng,
@@ -381,8 +450,11 @@ impl Endpoint {
                 out: &mut self.out,
                 unix_now,
             };
-            IkeSa::initiate(&mut ctx, now, id, peer)?
+            IkeSa::initiate(&mut ctx, now, id, peer, child, trigger)?
         };
+        for c in more.iter().filter(|c| **c != child) {
+            sa.enqueue(Task::CreateChild(*c, None));
+        }
         self.sas.insert(id, sa);
         self.after(id, now);
         Ok(id)
@@ -446,6 +518,15 @@ impl Endpoint {
             view.spi_i()
         };
         let id = *self.reg.by_spi.get(&ours).ok_or(DatagramError::UnknownSa)?;
+        if !self.sas.contains_key(&id) {
+            // A new SA of a rekey collision, not yet released by the old one.
+            let holder = *self.reg.held.get(&id).ok_or(DatagramError::UnknownSa)?;
+            return self
+                .with_sa(holder, now, |sa, ctx| {
+                    sa.handle_held(ctx, now, remote, local, msg)
+                })
+                .unwrap_or(Err(DatagramError::UnknownSa));
+        }
         self.with_sa(id, now, |sa, ctx| sa.handle(ctx, now, remote, local, msg))
             .unwrap_or(Err(DatagramError::UnknownSa))
     }
@@ -588,7 +669,7 @@ impl Endpoint {
         if !exists {
             return Err(ApiMisuse::UnknownChildConfig);
         }
-        self.command(now, sa, Task::CreateChild(config))
+        self.command(now, sa, Task::CreateChild(config, None))
     }
 
     /// Deletes one CHILD SA (INFORMATIONAL Delete); `ChildSaDelete` follows.
@@ -701,9 +782,13 @@ impl Endpoint {
             }
         }
         let restarts = core::mem::take(&mut self.out.restart);
-        for peer in restarts {
-            // A failed restart leaves nothing to clean up; the driver saw IkeSaDown already.
-            let _ = self.connect(now, peer);
+        for (peer, children) in restarts {
+            // Every CHILD SA that was up comes back; a failed restart leaves nothing to clean
+            // up (the driver saw IkeSaDown already).
+            let (first, more) = children
+                .split_first()
+                .map_or((ChildConfigId(0), &[][..]), |(f, m)| (*f, m));
+            let _ = self.initiate(now, peer, first, None, more);
         }
     }
 

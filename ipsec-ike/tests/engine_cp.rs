@@ -106,3 +106,46 @@ fn a_closed_sa_returns_its_address_and_a_live_one_keeps_it() {
         p.a_events
     );
 }
+
+#[test]
+fn a_subnet_pool_leaves_out_the_network_and_broadcast_addresses() {
+    let v4 = |a: [u8; 4]| IpAddr::V4(Ipv4Addr::from(a));
+    let pool = AddressPool::subnet(v4([10, 3, 0, 0]), 24, vec![]).unwrap();
+    assert_eq!(
+        pool.range,
+        AddrRange::new(v4([10, 3, 0, 1]), v4([10, 3, 0, 254])).unwrap()
+    );
+    let pool = AddressPool::subnet(v4([10, 3, 0, 4]), 30, vec![]).unwrap();
+    assert_eq!(
+        pool.range,
+        AddrRange::new(v4([10, 3, 0, 5]), v4([10, 3, 0, 6])).unwrap()
+    );
+    // /31 (RFC 3021) and /32 have no network or broadcast address to leave out.
+    let pool = AddressPool::subnet(v4([10, 3, 0, 4]), 31, vec![]).unwrap();
+    assert_eq!(pool.range.to_string(), "10.3.0.4/31");
+    let v6: IpAddr = "2001:db8:1::".parse().unwrap();
+    let pool = AddressPool::subnet(v6, 64, vec![]).unwrap();
+    assert_eq!(pool.range.start(), "2001:db8:1::1".parse::<IpAddr>().unwrap());
+    assert_eq!(
+        pool.range.end(),
+        "2001:db8:1::ffff:ffff:ffff:ffff".parse::<IpAddr>().unwrap()
+    );
+    assert!(
+        AddressPool::subnet(v4([10, 3, 0, 1]), 24, vec![]).is_err(),
+        "host bits set"
+    );
+    assert!(AddressPool::subnet(v4([10, 3, 0, 0]), 33, vec![]).is_err());
+
+    // The engine hands out .5 first from 10.3.0.4/30.
+    let mut gw = gateway();
+    gw.address_pool = Some(AddressPool::subnet(v4([10, 3, 0, 4]), 30, vec![]).unwrap());
+    let mut p = Pair::new(endpoint(road_warrior(), 33), endpoint(gw, 1033));
+    p.a.connect(p.now, PeerId(0)).unwrap();
+    p.run(Duration::from_secs(1));
+    assert_eq!(
+        virtual_ips(&p.a_events),
+        [Some(v4([10, 3, 0, 5]))],
+        "{:?}",
+        p.a_events
+    );
+}

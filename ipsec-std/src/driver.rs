@@ -47,7 +47,7 @@ use ipsec_core::selector::{PacketSelector, SelectorSet};
 use ipsec_core::spd::{Action, Decision, Policy, PolicyDirection, PolicyId, Spd};
 use ipsec_core::transform::RustCrypto as EspCrypto;
 use ipsec_core::{Instant, Sad, SadEvent, Spi, Unprotected};
-use ipsec_ike::config::StartAction;
+use ipsec_ike::config::{ChildConfigId, StartAction};
 use ipsec_ike::endpoint::SetupError;
 use ipsec_ike::{ChildSaId, ChildSaInstall, Encapsulation, Endpoint, Event, IkeSaId, PeerId, Transmit};
 
@@ -226,7 +226,8 @@ pub struct Driver {
     by_sa: BTreeMap<SaId, ChildSaId>,
     /// Routed subnets: the cleanup entry of the route (none with in-memory I/O) and a count.
     routes: BTreeMap<Subnet, (Option<CleanupId>, usize)>,
-    traps: BTreeMap<PolicyId, PeerId>,
+    /// Trap policies (`auto=route`) and the child configuration each one starts.
+    traps: BTreeMap<PolicyId, (PeerId, ChildConfigId)>,
     trap_routes: Vec<Subnet>,
     ike_peers: BTreeMap<IkeSaId, PeerId>,
     control: Option<ControlSocket>,
@@ -405,6 +406,21 @@ impl Driver {
         id
     }
 
+    /// Sets up the CHILD SA of a trap policy that `packet` hit (on the peer's IKE SA if there is
+    /// one, else with a new one).
+    fn acquire(&mut self, peer: PeerId, child: ChildConfigId, packet: &PacketSelector) {
+        let now = self.clock.now();
+        let name = self.peer_name(peer);
+        match self.ike.acquire(now, peer, child, Some(packet)) {
+            Ok(sa) => {
+                tracing::info!(conn = %name, ike_sa = %sa, "acquire");
+                self.ike_peers.entry(sa).or_insert(peer);
+            }
+            Err(e) => tracing::error!(conn = %name, error = %e, "cannot initiate"),
+        }
+        self.drain(now);
+    }
+
     /// Closes every IKE SA of `peer` (the `down` command); returns how many.
     pub fn disconnect(&mut self, peer: PeerId) -> usize {
         let now = self.clock.now();
@@ -521,10 +537,11 @@ impl Driver {
     fn install_traps(&mut self) -> Result<(), DriverError> {
         let peers = self.engine.endpoint.clone();
         for (i, peer) in peers.peers.iter().enumerate() {
-            for child in peer
+            for (c, child) in peer
                 .children
                 .iter()
-                .filter(|c| c.start_action == StartAction::Trap)
+                .enumerate()
+                .filter(|(_, c)| c.start_action == StartAction::Trap)
             {
                 for l in &child.local_ts {
                     for r in &child.remote_ts {
@@ -536,7 +553,7 @@ impl Driver {
                         };
                         match self.spd.insert(TRAP_PRIORITY, policy) {
                             Ok(id) => {
-                                self.traps.insert(id, PeerId(i));
+                                self.traps.insert(id, (PeerId(i), ChildConfigId(c)));
                             }
                             Err(e) => tracing::error!(conn = %peer.name, error = %e, "trap policy"),
                         }
@@ -660,9 +677,9 @@ impl Driver {
                 Decision::Acquire { policy, first } => {
                     self.stats.out_drops = self.stats.out_drops.saturating_add(1);
                     if first {
-                        if let Some(peer) = self.traps.get(&policy).copied() {
+                        if let Some((peer, child)) = self.traps.get(&policy).copied() {
                             tracing::info!(conn = %self.peer_name(peer), "traffic matches a trap policy");
-                            self.connect(peer);
+                            self.acquire(peer, child, &selector);
                         }
                     }
                 }
@@ -757,7 +774,7 @@ impl Driver {
             Event::IkeSaDown { sa, peer, reason } => {
                 self.ike_peers.remove(&sa);
                 tracing::info!(conn = %self.peer_name(peer), ike_sa = %sa, ?reason, "IKE SA down");
-                for (policy, p) in &self.traps {
+                for (policy, (p, _)) in &self.traps {
                     if *p == peer {
                         let _ = self.spd.clear_acquire(*policy);
                     }

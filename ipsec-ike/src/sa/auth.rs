@@ -259,17 +259,21 @@ impl IkeSa {
             .peers
             .get(self.peer.0)
             .ok_or(DatagramError::Unexpected { what: "peer" })?;
-        let child_config = ChildConfigId(0);
-        let child = peer.children.first().ok_or(DatagramError::Unexpected {
-            what: "no child config",
-        })?;
+        let child_config = self.auth_child;
+        let child = peer
+            .children
+            .get(child_config.0)
+            .ok_or(DatagramError::Unexpected {
+                what: "no child config",
+            })?;
         let idi = local_identity(peer, self.local.ip());
         let signed = octets(ctx, self, true, &init_req, &nr, &idi).map_err(DatagramError::Crypto)?;
         let auth = make_auth(ctx, self, peer, &signed).map_err(DatagramError::Crypto)?;
         let spi = ctx.reg.new_child_spi(ctx.rng).map_err(DatagramError::Crypto)?;
         self.requested_vip = peer.request_virtual_ip;
         let offer = child_offer(ctx, peer, child, spi, false);
-        let (local_ts, remote_ts) = configured_ts(self, child, true);
+        let (mut local_ts, mut remote_ts) = configured_ts(self, child, true);
+        ts::Trigger::prepend(self.trigger, &mut local_ts, &mut remote_ts);
         let transport = child.mode == crate::config::IpsecMode::Transport;
         let mut payloads: Vec<Payload<'_>> = alloc::vec![Payload::IdI(idi)];
         payloads.extend(cert_payloads(peer));

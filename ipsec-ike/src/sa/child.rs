@@ -292,10 +292,27 @@ impl IkeSa {
         let proposed_r = ts::from_payload(tsr);
         let mut ts_failed = false;
         let mut wanted_group: Option<DhGroup> = None;
-        for (c, child) in peer.children.iter().enumerate() {
-            if only.is_some_and(|o| o.0 != c) {
-                continue;
-            }
+        // With more than one selector a side, the first pair may be the packet that made the
+        // initiator start (RFC 7296 §2.9): configs that cover it are tried first, so the CHILD
+        // SA carries that packet when another config would also fit the rest.
+        let packet = match (proposed_i.as_slice(), proposed_r.as_slice()) {
+            ([pi, _, ..], [pr, _, ..]) => Some((*pi, *pr)),
+            _ => None,
+        };
+        let covers = |child: &ChildConfig| {
+            packet.is_none_or(|(pi, pr)| {
+                let (local_cfg, remote_cfg) = configured_ts(self, child, false);
+                let inside = |s: Sel, cfg: &[Sel]| cfg.iter().any(|c| s.within(*c));
+                inside(pr, &local_cfg) && inside(pi, &remote_cfg)
+            })
+        };
+        let (first, rest): (Vec<_>, Vec<_>) = peer
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| only.is_none_or(|o| o.0 == *c))
+            .partition(|(_, child)| covers(child));
+        for (c, child) in first.into_iter().chain(rest) {
             let transport = match (child.mode, req.transport) {
                 (IpsecMode::Transport, true) => true,
                 (IpsecMode::Transport, false) => continue,

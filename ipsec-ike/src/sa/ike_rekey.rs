@@ -5,9 +5,14 @@
 //! - The responder moves the CHILD SAs to the new SA when it answers, the initiator when the
 //!   answer arrives. Both report [`Event::IkeSaRekeyed`] and [`Event::IkeSaUp`] for the new SA;
 //!   the old SA goes down with [`CloseReason::Rekeyed`] and without deleting any CHILD SA.
-//! - A rekey request that meets our own IKE rekey in flight is answered with
-//!   TEMPORARY_FAILURE (RFC 7296 §2.25.2 lets either side retry); both sides then retry after a
-//!   random delay, so they do not collide forever.
+//! - **Collisions (§2.8.2).** A rekey request that meets our own IKE rekey in flight is
+//!   answered normally, but its new SA is held back, unused, in an [`IkeCollision`]. When our
+//!   own exchange ends, the exchange that produced the lowest of the four nonces made the
+//!   redundant SA, which its initiator deletes; the other SA takes the CHILD SAs, and its
+//!   initiator deletes the old SA. Both ends compute the same verdict. If our exchange fails
+//!   (the peer had already finished its own and refuses ours with TEMPORARY_FAILURE), or the
+//!   peer deletes the old SA first, the peer's SA takes over. Any other request in flight makes
+//!   us refuse with TEMPORARY_FAILURE (§2.25.2); a refused rekey is retried after a random delay.
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
@@ -21,7 +26,7 @@ use super::init::{derive_keys, ike_algs, usable_ike_proposals};
 use super::{Ctx, IkeSa, Keys, NONCE_LEN, Request, State, Task, error_notify, key_exchange, nonce};
 use crate::crypto::KeyExchangeSecret;
 use crate::endpoint::DatagramError;
-use crate::event::{CloseReason, Event, IkeSaId};
+use crate::event::{CloseReason, DeleteReason, Event, IkeSaId};
 use crate::message::{
     ExchangeType, Header, IkeSpi, Ke, Nonce, Notify, NotifyType, Payload, Proposal, ProtocolId, Sa,
 };
@@ -43,6 +48,19 @@ pub(crate) struct IkeRekeyRequest {
     pub(crate) offer: Vec<Proposal<'static>>,
     pub(crate) ni: Vec<u8>,
     pub(crate) kex: Box<dyn KeyExchangeSecret>,
+}
+
+/// The peer's IKE rekey that we answered while ours was in flight: its new SA and the lower of
+/// its exchange's two nonces, until our own exchange ends (RFC 7296 §2.8.2).
+pub(crate) struct IkeCollision {
+    pub(crate) sa: Box<IkeSa>,
+    pub(crate) lowest: Vec<u8>,
+}
+
+/// True if the exchange with nonces `ni` and `nr` made the redundant SA of a collision whose
+/// other exchange's lower nonce is `other_lowest`: it holds the lowest of the four (§2.8.2).
+fn made_the_redundant_sa(ni: &[u8], nr: &[u8], other_lowest: &[u8]) -> bool {
+    super::rekey::lower(ni, nr) < other_lowest
 }
 
 /// The IKE SPI carried in a proposal (8 bytes, non-zero).
@@ -140,13 +158,46 @@ impl IkeSa {
         payloads: &[Payload<'_>],
     ) -> Result<(), DatagramError> {
         let outcome = self.accept_ike_rekey(ctx, &req, payloads);
-        let Ok((keys, spi_r)) = outcome else {
-            // Refused or unusable: try again later; the hard lifetime still ends the SA.
+        if self.rekeyed_to.is_some() {
+            // The peer's SA of a collision took over when the peer deleted this one: the SA
+            // our answer makes is redundant, and ours to delete.
+            match outcome {
+                Ok((keys, spi_r, _)) => self.discard_redundant(ctx, now, &req, keys, spi_r),
+                Err(()) => {
+                    ctx.reg.by_spi.remove(&req.spi);
+                }
+            }
+            self.go_down(ctx, CloseReason::DeletedByPeer, DeleteReason::DeletedByPeer);
+            return Ok(());
+        }
+        let collision = self.take_collision(ctx);
+        let Ok((keys, spi_r, nr)) = outcome else {
             ctx.reg.by_spi.remove(&req.spi);
+            if let Some(c) = collision {
+                // The peer's rekey, answered by us, stands alone.
+                self.adopt_collision(ctx, now, *c);
+                return Ok(());
+            }
+            // Refused or unusable: try again later; the hard lifetime still ends the SA.
             let retry = super::timers::jittered(RETRY, RETRY_JITTER, ctx.rng);
             self.timers.rekey = Some(now.saturating_add(retry));
             return Ok(());
         };
+        if let Some(c) = collision {
+            if made_the_redundant_sa(&req.ni, &nr, &c.lowest) {
+                // Ours holds the lowest nonce: it is redundant, and ours to delete.
+                self.discard_redundant(ctx, now, &req, keys, spi_r);
+                self.adopt_collision(ctx, now, *c);
+                return Ok(());
+            }
+            // The peer's is redundant: it deletes it; keep it until then.
+            let mut redundant = *c.sa;
+            redundant.timers = super::timers::Timers {
+                expire: Some(now.saturating_add(OLD_SA_GRACE)),
+                ..super::timers::Timers::default()
+            };
+            ctx.out.spawned.push(redundant);
+        }
         let new = self.successor(ctx, now, req.id, true, req.spi, spi_r, keys);
         ctx.out.spawned.push(new);
         // The old SA's last act: its Delete (RFC 7296 §2.18).
@@ -155,13 +206,63 @@ impl IkeSa {
         Ok(())
     }
 
+    /// Sets up the redundant SA our rekey made in a collision, only to delete it at once; it
+    /// reports nothing.
+    fn discard_redundant(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+        req: &IkeRekeyRequest,
+        keys: Keys,
+        spi_r: IkeSpi,
+    ) {
+        let mut redundant = self.rekeyed_sa(req.id, true, req.spi, spi_r, keys, now);
+        redundant.rekeyed_from = Some(self.id);
+        redundant.enqueue(Task::DeleteIke);
+        redundant.pump(ctx, now);
+        ctx.out.spawned.push(redundant);
+    }
+
+    /// Takes the collision's new SA out of the old one.
+    pub(crate) fn take_collision(&mut self, ctx: &mut Ctx<'_>) -> Option<Box<IkeCollision>> {
+        let c = self.ike_collision.take()?;
+        ctx.reg.held.remove(&c.sa.id);
+        Some(c)
+    }
+
+    /// A message for the collision's new SA while this SA holds it: the peer may already use
+    /// it (to delete it, when it lost) before our own exchange has ended.
+    pub(crate) fn handle_held(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+        remote: core::net::SocketAddr,
+        local: core::net::SocketAddr,
+        msg: &mut [u8],
+    ) -> Result<(), DatagramError> {
+        match self.ike_collision.as_mut() {
+            Some(c) => c.sa.handle(ctx, now, remote, local, msg),
+            None => Err(DatagramError::UnknownSa),
+        }
+    }
+
+    /// The peer's new SA from a collision takes over; the peer deletes this one.
+    pub(crate) fn adopt_collision(&mut self, ctx: &mut Ctx<'_>, now: Instant, c: IkeCollision) {
+        let mut new = *c.sa;
+        self.hand_over(ctx, now, &mut new);
+        new.pump(ctx, now);
+        ctx.out.spawned.push(new);
+        self.queue.clear();
+        self.state = State::Deleting;
+    }
+
     /// Checks the answer to our IKE rekey and derives the new keys.
     fn accept_ike_rekey(
         &self,
         ctx: &Ctx<'_>,
         req: &IkeRekeyRequest,
         payloads: &[Payload<'_>],
-    ) -> Result<(Keys, IkeSpi), ()> {
+    ) -> Result<(Keys, IkeSpi, Vec<u8>), ()> {
         if error_notify(payloads).is_some() {
             return Err(());
         }
@@ -199,7 +300,7 @@ impl IkeSa {
             true,
         )
         .map_err(|_| ())?;
-        Ok((keys, spi_r))
+        Ok((keys, spi_r, nr.data.to_vec()))
     }
 
     /// Responder of a CREATE_CHILD_SA request rekeying this IKE SA.
@@ -216,12 +317,10 @@ impl IkeSa {
         };
         // Our own IKE rekey, or a CHILD SA exchange whose answer would come to the old SA after
         // its CHILD SAs moved: the peer tries again later (§2.25.2). A liveness check may go on.
-        let busy = self
-            .window
-            .inflight
-            .as_ref()
-            .is_some_and(|f| !matches!(f.request, Request::Liveness));
-        if busy {
+        let inflight = self.window.inflight.as_ref().map(|f| &f.request);
+        let collision = matches!(inflight, Some(Request::RekeyIke(_))) && self.ike_collision.is_none();
+        let busy = inflight.is_some_and(|r| !matches!(r, Request::Liveness));
+        if busy && !collision {
             return refuse(self, ctx, Notify::new(NotifyType::TEMPORARY_FAILURE, &[]));
         }
         let mut sa = None;
@@ -307,6 +406,16 @@ impl IkeSa {
             ctx.reg.by_spi.remove(&spi_r);
             return Err(e);
         }
+        if collision {
+            // Ours is in flight too: the nonces decide when it ends.
+            let sa = self.rekeyed_sa(new_id, false, spi_i, spi_r, keys, now);
+            ctx.reg.held.insert(new_id, self.id);
+            self.ike_collision = Some(Box::new(IkeCollision {
+                sa: Box::new(sa),
+                lowest: super::rekey::lower(&ni.data, &nr).to_vec(),
+            }));
+            return Ok(());
+        }
         // Commit: the new SA takes the CHILD SAs; the peer deletes this one.
         let new = self.successor(ctx, now, new_id, false, spi_i, spi_r, keys);
         ctx.out.spawned.push(new);
@@ -328,16 +437,42 @@ impl IkeSa {
         spi_r: IkeSpi,
         keys: Keys,
     ) -> IkeSa {
+        let mut new = self.rekeyed_sa(id, initiator, spi_i, spi_r, keys, now);
+        self.hand_over(ctx, now, &mut new);
+        new
+    }
+
+    /// A new, established SA keyed by a rekey of this one, without anything of this one's yet
+    /// and without events (a collision may yet make it redundant).
+    fn rekeyed_sa(
+        &self,
+        id: IkeSaId,
+        initiator: bool,
+        spi_i: IkeSpi,
+        spi_r: IkeSpi,
+        keys: Keys,
+        now: Instant,
+    ) -> IkeSa {
         let mut new = IkeSa::blank(id, self.peer, initiator, self.local, self.remote, now);
         new.spi_i = spi_i;
         new.spi_r = spi_r;
         new.state = State::Established;
-        let mut keys = keys;
-        let key_log = keys.key_log(id, spi_i, spi_r);
         new.keys = Some(keys);
         new.nat = self.nat;
         new.peer_fragmentation = self.peer_fragmentation;
-        new.peer_hashes = core::mem::take(&mut self.peer_hashes);
+        new.peer_hashes = self.peer_hashes.clone();
+        new.remote_id = self.remote_id.clone();
+        new
+    }
+
+    /// Moves the CHILD SAs, queued work and addresses of this SA to `new`, which replaces it
+    /// (§2.18), and reports the rekey; this SA then only waits for its Delete.
+    fn hand_over(&mut self, ctx: &mut Ctx<'_>, now: Instant, new: &mut IkeSa) {
+        let id = new.id;
+        let key_log = match new.keys.as_mut() {
+            Some(k) => k.key_log(id, new.spi_i, new.spi_r),
+            None => None,
+        };
         new.children = core::mem::take(&mut self.children);
         for c in &mut new.children {
             // A CHILD SA exchange of ours on the old SA dies with it: rekey again later.
@@ -374,7 +509,6 @@ impl IkeSa {
                 ctx.reg.leases.insert(a, id);
             }
         }
-        new.remote_id = self.remote_id.clone();
         new.was_up = true;
         new.requested_vip = self.requested_vip;
         new.rekeyed_from = Some(self.id);
@@ -401,7 +535,6 @@ impl IkeSa {
             remote: new.remote,
             virtual_ip: new.virtual_ip,
         });
-        new
     }
 }
 
@@ -411,5 +544,20 @@ pub(crate) fn down_reason(sa: &IkeSa, reason: CloseReason) -> CloseReason {
         CloseReason::Rekeyed
     } else {
         reason
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::made_the_redundant_sa;
+
+    #[test]
+    fn the_exchange_holding_the_lowest_nonce_made_the_redundant_sa() {
+        let (low, mid, high) = ([0x10u8; 32], [0x80u8; 32], [0xf0u8; 32]);
+        assert!(made_the_redundant_sa(&low, &high, &mid));
+        assert!(made_the_redundant_sa(&high, &low, &mid));
+        assert!(!made_the_redundant_sa(&mid, &high, &low));
+        // Unsigned big-endian comparison, not by length first.
+        assert!(made_the_redundant_sa(&[0x01; 64], &[0xff; 16], &[0x02; 16]));
     }
 }

@@ -30,6 +30,20 @@ impl IkeSa {
         if deletes.iter().any(|d| d.protocol == ProtocolId::IKE) {
             // RFC 7296 §1.4.1: answer with an empty INFORMATIONAL, then the IKE SA is gone.
             self.send_response(ctx, ExchangeType::INFORMATIONAL, header.message_id, &[])?;
+            // Our IKE rekey collided with the peer's, and the peer's won (RFC 7296 §2.8.2):
+            // its new SA takes over before this one goes.
+            if let Some(c) = self.take_collision(ctx) {
+                self.adopt_collision(ctx, now, *c);
+                let ours = self.window.inflight.as_ref().map(|f| &f.request);
+                if matches!(ours, Some(Request::RekeyIke(_))) {
+                    // The answer to our own rekey may be on its way (the peer may have answered
+                    // before it deleted this SA): the SA it makes is redundant and ours to
+                    // delete. Wait one retransmission timeout for it, no more: the peer will
+                    // not answer a retransmission on an SA it deleted.
+                    self.timers.expire = Some(now.saturating_add(ctx.config.retransmit.timeout));
+                    return Ok(());
+                }
+            }
             self.go_down(ctx, CloseReason::DeletedByPeer, DeleteReason::DeletedByPeer);
             return Ok(());
         }

@@ -11,8 +11,9 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use subtle::ConstantTimeEq;
 
+use super::ts::Trigger;
 use super::{Ctx, IkeAlgs, IkeSa, Keys, NONCE_LEN, Request, State, error_notify, key_exchange, nonce};
-use crate::config::{LocalAuth, PeerConfig, PeerId, RemoteAuth};
+use crate::config::{ChildConfigId, LocalAuth, PeerConfig, PeerId, RemoteAuth};
 use crate::crypto::auth::SUPPORTED_HASHES;
 use crate::crypto::{CryptoError, Entropy, HashAlgorithm, KeyExchangeSecret, SecretBytes, WeakAlgorithm};
 use crate::endpoint::{ConnectError, DatagramError};
@@ -214,11 +215,16 @@ impl IkeSa {
         now: ipsec_core::Instant,
         id: IkeSaId,
         peer: PeerId,
+        child: ChildConfigId,
+        trigger: Option<Trigger>,
     ) -> Result<Self, ConnectError> {
         let cfg = ctx.config.peers.get(peer.0).ok_or(ConnectError::UnknownPeer)?;
         let remote_ip = cfg.remote_addr.ok_or(ConnectError::NoRemoteAddress)?;
         if cfg.children.is_empty() {
             return Err(ConnectError::NoChildConfig);
+        }
+        if cfg.children.get(child.0).is_none() {
+            return Err(ConnectError::UnknownChildConfig);
         }
         let remote = SocketAddr::new(remote_ip, cfg.remote_port);
         let local_port = if cfg.remote_port == NATT_PORT {
@@ -228,6 +234,8 @@ impl IkeSa {
         };
         let local = SocketAddr::new(cfg.local_addr.unwrap_or(unspecified_like(remote_ip)), local_port);
         let mut sa = IkeSa::blank(id, peer, true, local, remote, now);
+        sa.auth_child = child;
+        sa.trigger = trigger;
         sa.start_attempt(ctx, now)?;
         Ok(sa)
     }

@@ -54,6 +54,9 @@ pub(crate) struct Registry {
     pub(crate) next_child: u64,
     /// Pool addresses handed out (CFG_REPLY), by the IKE SA holding them.
     pub(crate) leases: BTreeMap<IpAddr, IkeSaId>,
+    /// New IKE SAs of a rekey collision still held by the old SA (RFC 7296 §2.8.2) → the old
+    /// SA, which passes their messages on.
+    pub(crate) held: BTreeMap<IkeSaId, IkeSaId>,
 }
 
 impl Registry {
@@ -121,8 +124,9 @@ pub(crate) struct Output {
     pub(crate) events: VecDeque<Event>,
     /// IKE SAs created by an IKE rekey, to be adopted by the endpoint.
     pub(crate) spawned: Vec<IkeSa>,
-    /// Connections to initiate again (DPD action restart).
-    pub(crate) restart: Vec<PeerId>,
+    /// Connections to initiate again (DPD action restart), with the child configurations whose
+    /// CHILD SAs were up.
+    pub(crate) restart: Vec<(PeerId, Vec<ChildConfigId>)>,
     /// INITIAL_CONTACT received on this SA from this identity (RFC 7296 §2.4).
     pub(crate) initial_contact: Vec<(IkeSaId, PeerId, Id<'static>)>,
 }
@@ -223,7 +227,8 @@ pub(crate) enum Request {
 /// Work waiting for the request window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Task {
-    CreateChild(ChildConfigId),
+    /// A new CHILD SA, with the packet that asked for it (SPD acquire).
+    CreateChild(ChildConfigId, Option<ts::Trigger>),
     RekeyChild(ChildSaId),
     RekeyIke,
     DeleteChildren(Vec<ChildSaId>, DeleteReason),
@@ -299,6 +304,12 @@ pub(crate) struct IkeSa {
     pub(crate) rekeyed_by: Vec<(ChildSaId, ChildSaId)>,
     /// Initiator: we asked for an internal address (CFG_REQUEST).
     pub(crate) requested_vip: bool,
+    /// Initiator: the child configuration negotiated in IKE_AUTH.
+    pub(crate) auth_child: ChildConfigId,
+    /// Initiator: the packet that made us start (SPD acquire), proposed first in IKE_AUTH.
+    pub(crate) trigger: Option<ts::Trigger>,
+    /// The peer's IKE rekey answered while ours was in flight (RFC 7296 §2.8.2).
+    pub(crate) ike_collision: Option<Box<ike_rekey::IkeCollision>>,
 }
 
 impl IkeSa {
@@ -342,6 +353,9 @@ impl IkeSa {
             rekeyed_to: None,
             rekeyed_by: Vec::new(),
             requested_vip: false,
+            auth_child: ChildConfigId(0),
+            trigger: None,
+            ike_collision: None,
         }
     }
 
@@ -360,6 +374,11 @@ impl IkeSa {
 
     pub(crate) fn is_gone(&self) -> bool {
         matches!(self.state, State::Gone)
+    }
+
+    /// Initiator: IKE_SA_INIT or IKE_AUTH under way.
+    pub(crate) fn is_connecting(&self) -> bool {
+        matches!(self.state, State::InitSent(_) | State::AuthSent(_))
     }
 
     pub(crate) fn is_half_open(&self) -> bool {
@@ -390,7 +409,7 @@ impl IkeSa {
                 return;
             };
             let result = match task {
-                Task::CreateChild(config) => self.start_create_child(ctx, now, config, None),
+                Task::CreateChild(config, trigger) => self.start_new_child(ctx, now, config, trigger),
                 Task::RekeyChild(child) => self.start_rekey_child(ctx, now, child),
                 Task::RekeyIke => self.start_rekey_ike(ctx, now),
                 Task::DeleteChildren(ids, reason) => self.start_delete_children(ctx, now, &ids, reason),
@@ -440,6 +459,13 @@ impl IkeSa {
             });
         }
         self.release_in_flight(ctx);
+        if let Some(c) = self.take_collision(ctx) {
+            // The peer's unused new SA goes with this one.
+            let spi = c.sa.our_spi();
+            if ctx.reg.by_spi.get(&spi) == Some(&c.sa.id) {
+                ctx.reg.by_spi.remove(&spi);
+            }
+        }
         if let Some(a) = self.peer_virtual_ip {
             if ctx.reg.leases.get(&a) == Some(&self.id) {
                 ctx.reg.leases.remove(&a);
@@ -459,6 +485,9 @@ impl IkeSa {
                     if let State::AuthSent(a) = &self.state {
                         ctx.reg.child_spis.remove(&a.child_spi.0);
                     }
+                }
+                Request::RekeyIke(r) => {
+                    ctx.reg.by_spi.remove(&r.spi);
                 }
                 _ => {}
             }
@@ -486,9 +515,12 @@ impl IkeSa {
                 self.go_down(ctx, reason, DeleteReason::IkeSaDown);
             }
             State::Established if matches!(reason, CloseReason::Timeout { .. }) => {
+                let mut configs: Vec<ChildConfigId> = self.children.iter().map(|c| c.config).collect();
+                configs.sort_unstable();
+                configs.dedup();
                 self.go_down(ctx, CloseReason::Timeout { action }, DeleteReason::IkeSaDown);
                 if action == crate::config::DpdAction::Restart {
-                    ctx.out.restart.push(self.peer);
+                    ctx.out.restart.push((self.peer, configs));
                 }
             }
             State::Deleting => self.go_down(ctx, CloseReason::Closed, DeleteReason::Closed),

@@ -30,7 +30,7 @@ use core::time::Duration;
 use ipsec_core::{Instant, Spi};
 
 use super::child::{ChildRequestView, ChildState, child_offer, configured_ts, pfs_group};
-use super::ts::{self, Sel};
+use super::ts::{self, Sel, Trigger};
 use super::{Ctx, IkeSa, NONCE_LEN, Request, Task, error_notify, find_notify, key_exchange, nonce};
 use crate::config::{ChildConfigId, IpsecMode};
 use crate::crypto::KeyExchangeSecret;
@@ -67,6 +67,8 @@ pub(crate) struct ChildRequest {
     pub(crate) transport: bool,
     /// INVALID_KE_PAYLOAD retries so far.
     pub(crate) retries: u32,
+    /// The packet that asked for a new CHILD SA (kept for a retry).
+    pub(crate) trigger: Option<Trigger>,
 }
 
 /// The peer rekeyed a CHILD SA we were rekeying ourselves (RFC 7296 §2.8.1).
@@ -82,7 +84,7 @@ pub(crate) struct Collision {
 
 /// The lower of two nonces (compared as unsigned big-endian byte strings, shorter first on a
 /// common prefix).
-fn lower<'n>(a: &'n [u8], b: &'n [u8]) -> &'n [u8] {
+pub(crate) fn lower<'n>(a: &'n [u8], b: &'n [u8]) -> &'n [u8] {
     if a <= b { a } else { b }
 }
 
@@ -243,7 +245,15 @@ impl IkeSa {
                     .filter(|g| offers_group(&req.offer, *g));
                 if let Some(g) = group.filter(|_| req.retries < MAX_KE_RETRIES) {
                     let retries = req.retries.saturating_add(1);
-                    return self.send_create_child(ctx, now, req.config, req.rekey_of, Some(g), retries);
+                    return self.send_create_child(
+                        ctx,
+                        now,
+                        req.config,
+                        req.rekey_of,
+                        Some(g),
+                        retries,
+                        req.trigger,
+                    );
                 }
             }
             self.child_request_failed(ctx, now, &req, notify);
@@ -394,9 +404,40 @@ impl IkeSa {
         config: ChildConfigId,
         rekey_of: Option<ChildSaId>,
     ) -> Result<(), DatagramError> {
-        self.send_create_child(ctx, now, config, rekey_of, None, 0)
+        self.send_create_child(ctx, now, config, rekey_of, None, 0, None)
     }
 
+    /// Starts a CREATE_CHILD_SA for a new CHILD SA from `config` asked for by `trigger` (an SPD
+    /// acquire), unless one from `config` is already there or under way.
+    pub(crate) fn start_new_child(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+        config: ChildConfigId,
+        trigger: Option<Trigger>,
+    ) -> Result<(), DatagramError> {
+        if trigger.is_some() && self.has_child_from(config) {
+            return Ok(());
+        }
+        self.send_create_child(ctx, now, config, None, None, 0, trigger)
+    }
+
+    /// A CHILD SA from `config` is installed here or being negotiated.
+    pub(crate) fn has_child_from(&self, config: ChildConfigId) -> bool {
+        let installed = self
+            .children
+            .iter()
+            .any(|c| c.config == config && c.state != ChildState::Deleting);
+        let in_flight = self.window.inflight.as_ref().is_some_and(|f| match &f.request {
+            Request::CreateChild(r) => r.config == config && r.rekey_of.is_none(),
+            _ => false,
+        });
+        let in_auth = matches!(self.state, super::State::InitSent(_) | super::State::AuthSent(_))
+            && self.auth_child == config;
+        installed || in_flight || in_auth
+    }
+
+    #[allow(clippy::too_many_arguments)] // each input distinct; the last two only on a retry
     fn send_create_child(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -405,6 +446,7 @@ impl IkeSa {
         rekey_of: Option<ChildSaId>,
         group: Option<DhGroup>,
         retries: u32,
+        trigger: Option<Trigger>,
     ) -> Result<(), DatagramError> {
         let Some(peer) = self.peer_config(ctx.config) else {
             return Ok(());
@@ -425,7 +467,8 @@ impl IkeSa {
                 Some(Notify::with_spi(c.protocol, c.inbound.0, NotifyType::REKEY_SA)),
             ),
             None => {
-                let (l, r) = configured_ts(self, child_cfg, true);
+                let (mut l, mut r) = configured_ts(self, child_cfg, true);
+                Trigger::prepend(trigger, &mut l, &mut r);
                 (l, r, child_cfg.mode == IpsecMode::Transport, None)
             }
         };
@@ -500,6 +543,7 @@ impl IkeSa {
             remote_ts,
             transport,
             retries,
+            trigger,
         };
         self.transmit(ctx, &msgs);
         if self

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipsec_core::selector::{AddrRange, PortRange, SelectorSet, TrafficSelector as CoreTs};
+use ipsec_core::selector::{AddrRange, PacketSelector, PortRange, SelectorSet, TrafficSelector as CoreTs};
 use ipsec_core::wire::IpProtocol;
 
 use crate::config::TsEntry;
@@ -168,6 +168,46 @@ impl Sel {
     }
 }
 
+/// The packet that hit a trap policy, as one selector per side: its two addresses, its protocol
+/// and its ports (RFC 7296 §2.9: proposed first, so the responder can pick the policy that
+/// covers it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Trigger {
+    pub(crate) local: Sel,
+    pub(crate) remote: Sel,
+}
+
+impl Trigger {
+    pub(crate) fn of(packet: &PacketSelector) -> Self {
+        let side = |addr: IpAddr, port: Option<u16>| {
+            let mut s = Sel::host(addr);
+            s.proto = packet.protocol.0;
+            if let Some(p) = port {
+                s.port_start = p;
+                s.port_end = p;
+            }
+            s
+        };
+        Self {
+            local: side(packet.local, packet.local_port()),
+            remote: side(packet.remote, packet.remote_port()),
+        }
+    }
+
+    /// `local`/`remote` with the trigger in front, if the trigger lies within them (a packet
+    /// outside the configured selectors is not proposed).
+    pub(crate) fn prepend(trigger: Option<Self>, local: &mut Vec<Sel>, remote: &mut Vec<Sel>) {
+        let Some(t) = trigger else {
+            return;
+        };
+        let inside = |t: Sel, sels: &[Sel]| sels.iter().any(|s| t.within(*s));
+        if inside(t.local, local) && inside(t.remote, remote) {
+            local.insert(0, t.local);
+            remote.insert(0, t.remote);
+        }
+    }
+}
+
 /// The selectors of a TS payload we understand.
 pub(crate) fn from_payload(ts: &Ts<'_>) -> Vec<Sel> {
     ts.selectors.iter().filter_map(Sel::from_wire).collect()
@@ -181,13 +221,16 @@ pub(crate) fn to_payload(sels: &[Sel]) -> Ts<'static> {
 }
 
 /// Responder narrowing (RFC 7296 §2.9): every non-empty intersection of a proposed selector with
-/// a configured one, in the configured order, without duplicates. Empty if nothing fits.
+/// a configured one, in the configured order, leaving out any that another one covers (the
+/// initiator's first, packet-specific selector inside its subnet adds nothing). Empty if
+/// nothing fits.
 pub(crate) fn narrow(proposed: &[Sel], configured: &[Sel]) -> Vec<Sel> {
     let mut out: Vec<Sel> = Vec::new();
     for c in configured {
         for p in proposed {
             if let Some(x) = p.intersect(*c) {
-                if !out.contains(&x) {
+                if !out.iter().any(|o| x.within(*o)) {
+                    out.retain(|o| !o.within(x));
                     out.push(x);
                 }
             }
@@ -267,6 +310,69 @@ mod tests {
         assert_eq!(tcp.intersect(udp), None);
         let v6 = Sel::any_like(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
         assert_eq!(v6.intersect(lan), None);
+    }
+
+    #[test]
+    fn narrowing_leaves_out_covered_selectors() {
+        let lan = net([10, 1, 0, 0], 16);
+        let host = net([10, 1, 0, 5], 32);
+        let other = net([10, 7, 0, 0], 16);
+        // Packet selector first, then the subnet holding it: only the subnet remains.
+        assert_eq!(narrow(&[host, lan], &[lan]), [lan]);
+        assert_eq!(narrow(&[lan, host], &[lan]), [lan]);
+        // Disjoint results both stay, in the configured order.
+        assert_eq!(narrow(&[host, other], &[other, lan]), [other, host]);
+    }
+
+    #[test]
+    fn a_trigger_is_the_packet_and_goes_first_only_inside_the_configuration() {
+        use ipsec_core::sa::Direction;
+        use ipsec_core::wire::{IpProtocol, Transport};
+        let packet = PacketSelector {
+            local: IpAddr::V4(Ipv4Addr::new(10, 1, 0, 5)),
+            remote: IpAddr::V4(Ipv4Addr::new(10, 2, 0, 9)),
+            protocol: IpProtocol(6),
+            transport: Transport::Ports { src: 40000, dst: 443 },
+            direction: Direction::Outbound,
+        };
+        let t = Trigger::of(&packet);
+        assert_eq!((t.local.start, t.local.end), (0x0a01_0005, 0x0a01_0005));
+        assert_eq!(
+            (t.local.proto, t.local.port_start, t.local.port_end),
+            (6, 40000, 40000)
+        );
+        assert_eq!(
+            (
+                t.remote.start,
+                t.remote.proto,
+                t.remote.port_start,
+                t.remote.port_end
+            ),
+            (0x0a02_0009, 6, 443, 443)
+        );
+        let icmp = Trigger::of(&PacketSelector {
+            protocol: IpProtocol(1),
+            transport: Transport::Icmp { ty: 8, code: 0 },
+            ..packet
+        });
+        assert_eq!(
+            (icmp.remote.proto, icmp.remote.port_start, icmp.remote.port_end),
+            (1, 0, u16::MAX)
+        );
+
+        let (a, b) = (net([10, 1, 0, 0], 16), net([10, 2, 0, 0], 16));
+        let (mut l, mut r) = (alloc::vec![a], alloc::vec![b]);
+        Trigger::prepend(Some(t), &mut l, &mut r);
+        assert_eq!(
+            (l.as_slice(), r.as_slice()),
+            ([t.local, a].as_slice(), [t.remote, b].as_slice())
+        );
+        // Outside the configured remote side: nothing is added.
+        let (mut l, mut r) = (alloc::vec![a], alloc::vec![net([10, 3, 0, 0], 16)]);
+        Trigger::prepend(Some(t), &mut l, &mut r);
+        assert_eq!((l.len(), r.len()), (1, 1));
+        Trigger::prepend(None, &mut l, &mut r);
+        assert_eq!((l.len(), r.len()), (1, 1));
     }
 
     #[test]
