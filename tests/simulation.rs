@@ -4,7 +4,8 @@
 //!
 //! Seeded scenarios (loss, duplication, reordering, NAT, transport mode and CBC vary by seed):
 //! `establish_traffic_close` (300 seeds), `child_rekey_impaired` (CHILD and IKE rekeys by
-//! lifetime, 100 seeds), `cookie_and_invalid_ke` (100 seeds). Single scenarios: NAT-T and NAT
+//! lifetime, 100 seeds), `cookie_and_invalid_ke` (100 seeds), `simultaneous_ike_rekey` (both ends
+//! rekey the IKE SA at once, 100 seeds). Single scenarios: NAT-T and NAT
 //! rebinding, CHILD rekey without loss (with and without PFS, by time and by the SAD's packet
 //! limit), simultaneous CHILD and IKE rekeys, IKE rekey with CHILD SA inheritance, DPD
 //! (restart / clear / hold, live peer).
@@ -590,6 +591,100 @@ fn child_rekey_impaired(seed: u64) -> Result<(), String> {
 #[test]
 fn child_rekey_over_impaired_network() {
     run_seeds("child_rekey_impaired", 100, child_rekey_impaired);
+}
+
+/// Both ends rekey the IKE SA at the same moment over an impaired network (RFC 7296 §2.8.2):
+/// whether the exchanges cross or not, each side ends with one established IKE SA (the redundant
+/// and the old one deleted or being deleted), the CHILD SA carries traffic, and a close leaves
+/// nothing behind.
+fn simultaneous_ike_rekey_impaired(seed: u64) -> Result<(), String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x636f_6c6c);
+    let mut imp = if seed % 10 == 0 {
+        Impairments::PERFECT
+    } else {
+        Impairments::random(&mut rng)
+    };
+    // As in child_rekey_impaired: an exchange must not fail for good by chance.
+    imp.loss /= 2;
+    let retransmit = RetransmitConfig {
+        tries: 8,
+        ..RetransmitConfig::default()
+    };
+    let v = Variant {
+        nat: seed % 3 == 2,
+        transport: false,
+        cbc: seed % 4 == 3,
+    };
+    let mut sim = two_peers_full(seed, imp, v, |_| {}, &|c, _| c.retransmit = retransmit);
+    let now = sim.now;
+    sim.peers[0]
+        .ep
+        .connect(now, PeerId(0))
+        .map_err(|e| e.to_string())?;
+    if !sim.run_until(Duration::from_secs(1800), |s| {
+        established(s) && s.peers.iter().all(|p| p.ep.ike_sa_count() == 1)
+    }) {
+        return Err(format!("not established: {}", describe(&sim)));
+    }
+    let now = sim.now;
+    for p in &mut sim.peers {
+        let sa = p.ep.ike_sas().next().ok_or("no IKE SA")?;
+        p.ep.rekey_ike_sa(now, sa).map_err(|e| format!("{e:?}"))?;
+    }
+    // A Delete whose answer was lost is retransmitted to an SA the peer has removed, until the
+    // retransmissions give up, as in any IKE exchange: an SA being deleted does not count here;
+    // the close below waits for it to go.
+    if !sim.run_until(Duration::from_secs(600), |s| {
+        established(s)
+            && s.peers.iter().all(|p| {
+                established_ike_sas(p) == 1
+                    && p.events.iter().any(|e| matches!(e, Event::IkeSaRekeyed { .. }))
+            })
+    }) {
+        return Err(format!("no convergence after the rekeys: {}", describe(&sim)));
+    }
+    for p in &sim.peers {
+        let rekeys = p
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::IkeSaRekeyed { .. }))
+            .count();
+        let deletes = p
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::ChildSaDelete { .. }))
+            .count();
+        if rekeys != 1 || deletes != 0 {
+            return Err(format!(
+                "{}: {rekeys} IKE rekeys, {deletes} CHILD deletes: {}",
+                p.name,
+                describe(&sim)
+            ));
+        }
+    }
+    let before: Vec<usize> = sim.peers.iter().map(|p| p.received.len()).collect();
+    sim.traffic_both(0, 1, 10, Duration::from_millis(10));
+    sim.run_for(Duration::from_secs(1));
+    let delivered = sim
+        .peers
+        .iter()
+        .enumerate()
+        .all(|(i, p)| p.received.len() == before[i] + 10);
+    if !delivered {
+        return Err(format!("traffic after the rekeys: {}", describe(&sim)));
+    }
+    let sa = last_up(&sim.peers[0].events).ok_or("no IkeSaUp")?;
+    let now = sim.now;
+    sim.peers[0].ep.close(now, sa);
+    if !sim.run_until(Duration::from_secs(1800), all_gone) {
+        return Err(format!("not closed: {}", describe(&sim)));
+    }
+    Ok(())
+}
+
+#[test]
+fn simultaneous_ike_rekey_over_impaired_network() {
+    run_seeds("simultaneous_ike_rekey", 100, simultaneous_ike_rekey_impaired);
 }
 
 /// IKE SA rekeys by lifetime while traffic flows (RFC 7296 §2.18): the CHILD SAs move to the

@@ -157,3 +157,60 @@ fn lockstep_collision_is_decided_by_the_nonces_on_both_sides() {
     // The nonces are random: each side's exchange wins sometimes.
     assert!(0 < a_won && a_won < 20, "A won {a_won} of 20");
 }
+
+#[test]
+fn a_child_rekey_on_the_held_sa_hands_the_children_over() {
+    // B's rekey request is lost, so A sees no collision: its own new SA wins at once and A
+    // rekeys the CHILD SA over it, while B still holds that SA aside waiting for its own
+    // exchange. The CHILD SA rekey must find the CHILD SA there, not fail and delete it.
+    let mut p = established(77);
+    let child = installs(&p.a_events)[0].child;
+    let a_sa = p.a.ike_sas().next().unwrap();
+    let b_sa = p.b.ike_sas().next().unwrap();
+    p.a.rekey_ike_sa(p.now, a_sa).unwrap();
+    p.b.rekey_ike_sa(p.now, b_sa).unwrap();
+    p.drain();
+    let mut wire: Vec<Wire> = p.wire.drain(..).collect();
+    let r_b = wire.iter().position(|w| !w.from_a).unwrap();
+    let lost_r_b = wire.remove(r_b);
+    assert_eq!(
+        p.deliver(wire.remove(0)),
+        Some(Ok(())),
+        "B answers A's rekey, holding its SA"
+    );
+    let answer = p.wire.pop_front().unwrap();
+    assert_eq!(p.deliver(answer), Some(Ok(())));
+    assert_eq!(rekeyed(&p.a_events).len(), 1, "A's SA won outright");
+    assert!(
+        rekeyed(&p.b_events).is_empty(),
+        "B still waits for its own exchange"
+    );
+    // A's Delete of the old SA is lost too; A rekeys the CHILD SA over its new SA.
+    p.wire.clear();
+    p.a.rekey_child_sa(p.now, child).unwrap();
+    p.drain();
+    let rekey = p.wire.pop_front().unwrap();
+    assert_eq!(p.deliver(rekey), Some(Ok(())));
+    assert_eq!(rekeyed(&p.b_events).len(), 1, "B takes A's SA as the survivor");
+    assert!(
+        p.wire.is_empty(),
+        "the request is answered when it is retransmitted"
+    );
+    drop(lost_r_b);
+    p.run(Duration::from_secs(30));
+    for (events, ep) in [(&p.a_events, &p.a), (&p.b_events, &p.b)] {
+        assert_eq!(rekeyed(events).len(), 1, "{events:#?}");
+        assert_eq!(ep.ike_sa_count(), 1, "{events:#?}");
+        let deleted: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ChildSaDelete { child, reason, .. } => Some((*child, *reason)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deleted.len(), 1, "only the rekeyed CHILD SA goes: {events:#?}");
+    }
+    let (a, b) = (installs(&p.a_events), installs(&p.b_events));
+    assert_eq!((a.len(), b.len()), (2, 2));
+    assert_eq!(a[1].outbound_keys.as_bytes(), b[1].inbound_keys.as_bytes());
+}

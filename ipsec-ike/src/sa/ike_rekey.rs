@@ -11,8 +11,11 @@
 //!   redundant SA, which its initiator deletes; the other SA takes the CHILD SAs, and its
 //!   initiator deletes the old SA. Both ends compute the same verdict. If our exchange fails
 //!   (the peer had already finished its own and refuses ours with TEMPORARY_FAILURE), or the
-//!   peer deletes the old SA first, the peer's SA takes over. Any other request in flight makes
-//!   us refuse with TEMPORARY_FAILURE (§2.25.2); a refused rekey is retried after a random delay.
+//!   peer deletes the old SA first, or it sends a CREATE_CHILD_SA on its new SA (it has already
+//!   decided that one survives), the peer's SA takes over; should our own exchange still
+//!   complete, the SA it made is deleted as redundant. Messages for the held SA reach it
+//!   through the old one. Any other request in flight makes us refuse with TEMPORARY_FAILURE
+//!   (§2.25.2); a refused rekey is retried after a random delay.
 
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
@@ -159,15 +162,17 @@ impl IkeSa {
     ) -> Result<(), DatagramError> {
         let outcome = self.accept_ike_rekey(ctx, &req, payloads);
         if self.rekeyed_to.is_some() {
-            // The peer's SA of a collision took over when the peer deleted this one: the SA
-            // our answer makes is redundant, and ours to delete.
+            // The peer's SA of a collision took over (the peer deleted this one, or used its
+            // new SA): the SA our answer makes is redundant, and ours to delete.
             match outcome {
                 Ok((keys, spi_r, _)) => self.discard_redundant(ctx, now, &req, keys, spi_r),
                 Err(()) => {
                     ctx.reg.by_spi.remove(&req.spi);
                 }
             }
-            self.go_down(ctx, CloseReason::DeletedByPeer, DeleteReason::DeletedByPeer);
+            if self.peer_deleted {
+                self.go_down(ctx, CloseReason::DeletedByPeer, DeleteReason::DeletedByPeer);
+            }
             return Ok(());
         }
         let collision = self.take_collision(ctx);
@@ -225,8 +230,9 @@ impl IkeSa {
 
     /// Takes the collision's new SA out of the old one.
     pub(crate) fn take_collision(&mut self, ctx: &mut Ctx<'_>) -> Option<Box<IkeCollision>> {
-        let c = self.ike_collision.take()?;
+        let mut c = self.ike_collision.take()?;
         ctx.reg.held.remove(&c.sa.id);
+        c.sa.held = false;
         Some(c)
     }
 
@@ -240,10 +246,20 @@ impl IkeSa {
         local: core::net::SocketAddr,
         msg: &mut [u8],
     ) -> Result<(), DatagramError> {
-        match self.ike_collision.as_mut() {
-            Some(c) => c.sa.handle(ctx, now, remote, local, msg),
-            None => Err(DatagramError::UnknownSa),
+        let Some(c) = self.ike_collision.as_mut() else {
+            return Err(DatagramError::UnknownSa);
+        };
+        let r = c.sa.handle(ctx, now, remote, local, msg);
+        if c.sa.claimed {
+            // The peer counts the held SA as the survivor: so do we, now. Should our own
+            // exchange still be answered, the SA it makes is redundant (see
+            // `on_rekey_ike_response`); the peer deletes this one.
+            if let Some(mut c) = self.take_collision(ctx) {
+                c.sa.claimed = false;
+                self.adopt_collision(ctx, now, *c);
+            }
         }
+        r
     }
 
     /// The peer's new SA from a collision takes over; the peer deletes this one.
@@ -408,7 +424,8 @@ impl IkeSa {
         }
         if collision {
             // Ours is in flight too: the nonces decide when it ends.
-            let sa = self.rekeyed_sa(new_id, false, spi_i, spi_r, keys, now);
+            let mut sa = self.rekeyed_sa(new_id, false, spi_i, spi_r, keys, now);
+            sa.held = true;
             ctx.reg.held.insert(new_id, self.id);
             self.ike_collision = Some(Box::new(IkeCollision {
                 sa: Box::new(sa),

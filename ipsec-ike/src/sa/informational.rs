@@ -41,6 +41,7 @@ impl IkeSa {
                     // delete. Wait one retransmission timeout for it, no more: the peer will
                     // not answer a retransmission on an SA it deleted.
                     self.timers.expire = Some(now.saturating_add(ctx.config.retransmit.timeout));
+                    self.peer_deleted = true;
                     return Ok(());
                 }
             }

@@ -292,6 +292,13 @@ impl IkeSa {
         header: &Header,
         payloads: &[Payload<'_>],
     ) -> Result<(), DatagramError> {
+        if self.held && header.exchange_type == ExchangeType::CREATE_CHILD_SA {
+            // The peer uses this SA of a rekey collision for CHILD SAs: it has decided that
+            // this one survives (RFC 7296 §2.8.2). The old SA hands its CHILD SAs over; the
+            // request, unanswered and not counted, is answered when retransmitted.
+            self.claimed = true;
+            return Ok(());
+        }
         match (header.exchange_type, &self.state) {
             (ExchangeType::IKE_AUTH, State::InitResponded(_)) => {
                 self.respond_auth(ctx, now, header, payloads)

@@ -310,6 +310,12 @@ pub(crate) struct IkeSa {
     pub(crate) trigger: Option<ts::Trigger>,
     /// The peer's IKE rekey answered while ours was in flight (RFC 7296 §2.8.2).
     pub(crate) ike_collision: Option<Box<ike_rekey::IkeCollision>>,
+    /// This SA is held by the old one in a collision ([`ike_rekey::IkeCollision`]).
+    pub(crate) held: bool,
+    /// Held, and the peer sent a CREATE_CHILD_SA on it: it counts it as the survivor.
+    pub(crate) claimed: bool,
+    /// The peer deleted this SA while our IKE rekey was in flight; only its answer is awaited.
+    pub(crate) peer_deleted: bool,
 }
 
 impl IkeSa {
@@ -356,6 +362,9 @@ impl IkeSa {
             auth_child: ChildConfigId(0),
             trigger: None,
             ike_collision: None,
+            held: false,
+            claimed: false,
+            peer_deleted: false,
         }
     }
 
