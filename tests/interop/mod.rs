@@ -102,6 +102,8 @@ fn check_prerequisites() -> Option<String> {
 
 /// The `ipsec-peer` binary, built by `cargo test --workspace` (the examples package has an
 /// integration test, so cargo builds the binary) or, failing that, here with `cargo build`.
+/// `cargo test -p ipsec-tests` alone does not rebuild an existing one: after changing the
+/// peer, run `cargo build -p ipsec-examples --bin ipsec-peer` first or the tests run the old one.
 pub fn peer_binary() -> Result<PathBuf, LabError> {
     let exe = std::env::current_exe().map_err(|e| LabError::new(format!("current_exe: {e}")))?;
     // target/<profile>/deps/<test> -> target/<profile>/ipsec-peer

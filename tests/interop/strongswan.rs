@@ -66,6 +66,10 @@ pub struct CharonConfig {
     pub start_action: &'static str,
     /// charon's DoS protection (COOKIEs from the 4th half-open SA of one IP).
     pub dos_protection: bool,
+    /// Rekey exactly at the rekey times (`rand_time = 0s` for the IKE SA and the child),
+    /// instead of up to 10 % earlier, with a minute before the hard lifetime (the default of
+    /// 10 % of a few seconds would end an SA whose rekey is retransmitted once).
+    pub exact_rekey: bool,
 }
 
 impl Default for CharonConfig {
@@ -81,6 +85,7 @@ impl Default for CharonConfig {
             dpd_action: "clear",
             start_action: "none",
             dos_protection: true,
+            exact_rekey: false,
         }
     }
 }
@@ -145,10 +150,10 @@ pub(crate) fn write_config(dir: &Path, site: &Site, peer: &Site, cfg: &CharonCon
     let mut sw = format!(
         "connections {{\n  {CONN} {{\n    version = 2\n    local_addrs = {la}\n    remote_addrs = {ra}\n    \
          proposals = {ike}\n    encap = yes\n    mobike = no\n    fragmentation = yes\n    \
-         dpd_delay = {dpd}\n    rekey_time = {ikerekey}\n    \
+         dpd_delay = {dpd}\n    rekey_time = {ikerekey}\n    {rand}\
          local {{\n      {local_auth}\n      id = {lid}\n    }}\n    remote {{\n      {remote_auth}\n      id = {rid}\n    }}\n    \
          children {{\n      {CONN} {{\n        local_ts = {lts}\n        remote_ts = {rts}\n        esp_proposals = {esp}\n        \
-         mode = tunnel\n        rekey_time = {childrekey}\n        start_action = {start}\n        dpd_action = {dpdaction}\n      }}\n    }}\n  }}\n}}\n",
+         mode = tunnel\n        rekey_time = {childrekey}\n        {child_rand}start_action = {start}\n        dpd_action = {dpdaction}\n      }}\n    }}\n  }}\n}}\n",
         la = site.wan,
         ra = peer.wan,
         ike = cfg.ike.trim_end_matches('!'),
@@ -156,6 +161,19 @@ pub(crate) fn write_config(dir: &Path, site: &Site, peer: &Site, cfg: &CharonCon
         dpd = secs(cfg.dpd_delay),
         ikerekey = secs(cfg.ike_rekey),
         childrekey = secs(cfg.child_rekey),
+        rand = if cfg.exact_rekey {
+            "rand_time = 0s\n    over_time = 60s\n    "
+        } else {
+            ""
+        },
+        child_rand = if cfg.exact_rekey {
+            format!(
+                "rand_time = 0s\n        life_time = {}\n        ",
+                secs(cfg.child_rekey + Duration::from_secs(60))
+            )
+        } else {
+            String::new()
+        },
         lid = site.id,
         rid = peer.id,
         lts = site.lan_net,
