@@ -6,7 +6,8 @@
 //!   IKE message on port 4500 (non-ESP marker removed, `ipsec_core::wire::classify_4500`),
 //!   [`handle_timeout`](Endpoint::handle_timeout) when [`poll_timeout`](Endpoint::poll_timeout)
 //!   is reached (early or repeated calls are harmless).
-//! - **Commands**: [`connect`](Endpoint::connect), [`close`](Endpoint::close),
+//! - **Commands**: [`connect`](Endpoint::connect), [`acquire`](Endpoint::acquire) (on
+//!   `ipsec_core::spd::Decision::Acquire` for a trap policy), [`close`](Endpoint::close),
 //!   [`rekey_child_sa`](Endpoint::rekey_child_sa) (on `SadEvent::SoftExpired`),
 //!   [`rekey_ike_sa`](Endpoint::rekey_ike_sa), [`create_child_sa`](Endpoint::create_child_sa),
 //!   [`close_child_sa`](Endpoint::close_child_sa).
