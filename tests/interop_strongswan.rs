@@ -259,6 +259,75 @@ fn auto_route_traffic_starts_the_tunnel() {
     );
 }
 
+/// The configuration payload (RFC 7296 §3.15) against strongSwan: our peer is a gateway with
+/// `rightsourceip=10.3.0.0/24` and `rightdns`; charon, a road warrior asking for an address
+/// (`vips = 0.0.0.0`), gets 10.3.0.1 (not the subnet's network address) and the DNS server
+/// (charon has no resolver plugin here, so it only logs processing it), and pings our LAN from
+/// it through the tunnel.
+#[test]
+fn virtual_ip_from_our_pool_to_a_strongswan_road_warrior() {
+    let test = "virtual_ip_from_our_pool_to_a_strongswan_road_warrior";
+    if !prerequisites(test) {
+        return;
+    }
+    let mut lab = Lab::new("vip").unwrap();
+    let charon = lab
+        .start_charon(&CharonConfig {
+            virtual_ip: true,
+            ..seed_charon()
+        })
+        .unwrap();
+    let conf = seed_conf(
+        &lab.site_a,
+        &lab.site_b,
+        "add",
+        "aes256-sha2_256-modp1024!",
+        "aes256-sha2_256!",
+    )
+    .replace(
+        &format!("    rightsubnet={}\n", lab.site_b.lan_net),
+        "    rightsourceip=10.3.0.0/24\n    rightdns=192.168.10.53\n",
+    );
+    let secrets = seed_secrets(&lab.site_a, &lab.site_b, PSK);
+    let peer = lab.start_peer(&conf, &secrets, &[]).unwrap();
+    if let Err(e) = charon.initiate(Duration::from_secs(20)) {
+        panic!("{e}\n{}", report(&lab, &peer, &charon));
+    }
+    let sas = charon.list_sas().unwrap();
+    let has = |want: String| {
+        sas.lines()
+            .any(|l| l.split_whitespace().eq(want.split_whitespace()))
+    };
+    assert!(
+        has("local 10.3.0.1/32".into()) && has(format!("remote {}", lab.site_a.lan_net)),
+        "charon's selectors:\n{sas}\n{}",
+        report(&lab, &peer, &charon)
+    );
+    let log = charon.log();
+    assert!(
+        log.lines().any(|l| l.contains("CPRP(ADDR DNS)"))
+            && log.contains("processing INTERNAL_IP4_DNS attribute"),
+        "no DNS server in charon's log\n{}",
+        report(&lab, &peer, &charon)
+    );
+    let answered = Lab::ping(
+        &lab.b,
+        "10.3.0.1",
+        &lab.site_a.lan_addr,
+        3,
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    assert!(
+        answered >= 2,
+        "{answered}/3 pings answered\n{}",
+        report(&lab, &peer, &charon)
+    );
+    assert_esp_both_ways(&charon.list_sas().unwrap());
+    stop_peer_cleanly(&mut lab);
+    eprintln!("{test}: charon got 10.3.0.1 and the DNS server, {answered}/3 pings from it answered");
+}
+
 /// IKE and ESP proposals of the matrix (issue 6, item 2, PSK column): AES-GCM-256,
 /// ChaCha20-Poly1305 and AES-CBC-256 + HMAC-SHA2-256 × Curve25519, ECP-256, MODP-2048. Our side
 /// writes them in `ipsec.conf` syntax (strict), charon in swanctl syntax.

@@ -67,6 +67,8 @@ fn expected_seed() -> Config {
         subnets: vec![net("192.168.10.0/24")],
         auth: AuthMethod::Psk,
         cert: None,
+        pool: None,
+        dns: vec![],
     };
     let remote = End {
         address: EndAddress::Ip(ip(B)),
@@ -74,6 +76,8 @@ fn expected_seed() -> Config {
         subnets: vec![net("192.168.20.0/24")],
         auth: AuthMethod::Psk,
         cert: None,
+        pool: None,
+        dns: vec![],
     };
     let conn = Connection {
         name: "site-to-site-vpn".into(),
@@ -388,7 +392,7 @@ fn errors_name_file_line_and_key() {
             "protocol/port",
         ),
         (
-            "conn a\n  right=5.6.7.8\n  leftsourceip=%config\n",
+            "conn a\n  right=5.6.7.8\n  leftsourceip=%config\n  auto=add\n",
             3,
             "leftsourceip",
             "not supported",
@@ -558,6 +562,8 @@ fn toml_round_trip() {
             subnets: vec![net("2001:db8:1::/48")],
             auth: AuthMethod::PubKey,
             cert: Some("/etc/c.pem".into()),
+            pool: None,
+            dns: vec![],
         },
         End {
             address: EndAddress::Any,
@@ -565,6 +571,8 @@ fn toml_round_trip() {
             subnets: vec![],
             auth: AuthMethod::PubKey,
             cert: None,
+            pool: Some(net("10.3.0.0/24")),
+            dns: vec![ip("10.3.0.1"), ip("2001:db8::53")],
         },
     );
     extra.mode = Mode::Transport;

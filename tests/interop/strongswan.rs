@@ -70,6 +70,9 @@ pub struct CharonConfig {
     /// instead of up to 10 % earlier, with a minute before the hard lifetime (the default of
     /// 10 % of a few seconds would end an SA whose rekey is retransmitted once).
     pub exact_rekey: bool,
+    /// Road warrior: ask the peer for an internal address (`vips = 0.0.0.0`) and use it as
+    /// the local traffic selector (`local_ts = dynamic`) instead of the site's LAN.
+    pub virtual_ip: bool,
 }
 
 impl Default for CharonConfig {
@@ -86,6 +89,7 @@ impl Default for CharonConfig {
             start_action: "none",
             dos_protection: true,
             exact_rekey: false,
+            virtual_ip: false,
         }
     }
 }
@@ -150,7 +154,7 @@ pub(crate) fn write_config(dir: &Path, site: &Site, peer: &Site, cfg: &CharonCon
     let mut sw = format!(
         "connections {{\n  {CONN} {{\n    version = 2\n    local_addrs = {la}\n    remote_addrs = {ra}\n    \
          proposals = {ike}\n    encap = yes\n    mobike = no\n    fragmentation = yes\n    \
-         dpd_delay = {dpd}\n    rekey_time = {ikerekey}\n    {rand}\
+         dpd_delay = {dpd}\n    rekey_time = {ikerekey}\n    {rand}{vips}\
          local {{\n      {local_auth}\n      id = {lid}\n    }}\n    remote {{\n      {remote_auth}\n      id = {rid}\n    }}\n    \
          children {{\n      {CONN} {{\n        local_ts = {lts}\n        remote_ts = {rts}\n        esp_proposals = {esp}\n        \
          mode = tunnel\n        rekey_time = {childrekey}\n        {child_rand}start_action = {start}\n        dpd_action = {dpdaction}\n      }}\n    }}\n  }}\n}}\n",
@@ -176,7 +180,16 @@ pub(crate) fn write_config(dir: &Path, site: &Site, peer: &Site, cfg: &CharonCon
         },
         lid = site.id,
         rid = peer.id,
-        lts = site.lan_net,
+        vips = if cfg.virtual_ip {
+            "vips = 0.0.0.0\n    "
+        } else {
+            ""
+        },
+        lts = if cfg.virtual_ip {
+            "dynamic"
+        } else {
+            site.lan_net.as_str()
+        },
         rts = peer.lan_net,
         start = cfg.start_action,
         dpdaction = cfg.dpd_action,

@@ -33,7 +33,7 @@ use std::time::Duration;
 use ipsec_core::selector::AddrRange;
 use ipsec_ike::cert::Certificate;
 use ipsec_ike::config::{
-    ChildConfig, ChildLifetime, DpdAction as EngineDpdAction, DpdConfig, FragmentationConfig,
+    AddressPool, ChildConfig, ChildLifetime, DpdAction as EngineDpdAction, DpdConfig, FragmentationConfig,
     Identity as EngineIdentity, IkeLifetime, IpsecMode, LocalAuth, PeerConfig, Psk, RemoteAuth, StartAction,
     TsEntry, proposal,
 };
@@ -260,8 +260,30 @@ fn peer_config(
     peer.force_encap = true;
     peer.allow_weak_modp1024 = conn.allow_weak.contains(&WeakAlgorithm::Modp1024);
 
+    if conn.local.pool.is_some() || !conn.local.dns.is_empty() {
+        return Err(err(
+            "leftsourceip",
+            "a virtual IP or DNS server of our own end is not supported; a pool goes on the remote end (rightsourceip)".into(),
+        ));
+    }
+    if let Some(pool) = conn.remote.pool {
+        peer.address_pool = Some(
+            AddressPool::subnet(pool.addr(), pool.prefix(), conn.remote.dns.clone())
+                .map_err(|e| err("rightsourceip", e.to_string()))?,
+        );
+    } else if !conn.remote.dns.is_empty() {
+        return Err(err(
+            "rightdns",
+            "DNS servers are sent with a pool address: set rightsourceip".into(),
+        ));
+    }
     let local_ts = selectors(&conn.local.traffic_selectors()).map_err(|r| err("leftsubnet", r))?;
-    let remote_ts = selectors(&conn.remote.traffic_selectors()).map_err(|r| err("rightsubnet", r))?;
+    // The remote end of a pool is whatever address it is given (a dynamic selector).
+    let remote_ts = if conn.remote.pool.is_some() && conn.remote.subnets.is_empty() {
+        Vec::new()
+    } else {
+        selectors(&conn.remote.traffic_selectors()).map_err(|r| err("rightsubnet", r))?
+    };
     let mut child = ChildConfig::tunnel(&conn.name, local_ts, remote_ts);
     child.mode = match conn.mode {
         Mode::Tunnel => IpsecMode::Tunnel,
@@ -516,6 +538,61 @@ mod tests {
         assert_eq!(esp.encr(), Some((EncrId::ENCR_AES_CBC, Some(256))));
         assert_eq!(esp.esn(), Some(EsnId::NO_ESN));
         assert_eq!(e.peer_by_name("site-to-site-vpn"), Some(PeerId(0)));
+    }
+
+    #[test]
+    fn a_right_source_ip_pool_hands_out_addresses_with_dns() {
+        let routes = StaticRoutes {
+            v4: Some("192.0.2.201".parse().unwrap()),
+            ..StaticRoutes::default()
+        };
+        let load = |conf: &str| {
+            Config::from_ipsec_conf_str(
+                conf,
+                Path::new("ipsec.conf"),
+                Some(("192.0.2.201 : PSK \"s3cret\"\n", Path::new("ipsec.secrets"))),
+                &routes,
+            )
+        };
+        // A road-warrior gateway: any peer, an address from 10.3.0.0/24, our LAN behind us.
+        let gw = SEED
+            .replace("right=192.0.2.202", "right=%any")
+            .replace(
+                "    rightsubnet=192.168.20.0/24\n",
+                "    rightsourceip=10.3.0.0/24\n    rightdns=10.3.0.1,192.168.10.53\n",
+            )
+            .replace("auto=start", "auto=add");
+        let e = engine_config(&load(&gw).unwrap().config).unwrap();
+        let p = &e.endpoint.peers[0];
+        let pool = p.address_pool.as_ref().expect("pool");
+        assert_eq!(pool.range.start().to_string(), "10.3.0.1");
+        assert_eq!(pool.range.end().to_string(), "10.3.0.254");
+        assert_eq!(pool.dns.len(), 2);
+        assert!(
+            p.children[0].remote_ts.is_empty(),
+            "the peer's selector is its address"
+        );
+        assert_eq!(p.children[0].local_ts[0].addrs.to_string(), "192.168.10.0/24");
+
+        // Asking for an address, a pool for our own end, DNS without a pool: clear errors.
+        let ask = gw.replace("rightsourceip=10.3.0.0/24", "rightsourceip=%config");
+        let e = load(&ask).unwrap_err().to_string();
+        assert!(e.contains("rightsourceip") && e.contains("%config"), "{e}");
+        let own = format!("{gw}    leftsourceip=10.9.0.0/24\n");
+        assert_eq!(
+            engine_config(&load(&own).unwrap().config).unwrap_err().key,
+            "leftsourceip"
+        );
+        let no_pool = gw.replace("    rightsourceip=10.3.0.0/24\n", "");
+        assert_eq!(
+            engine_config(&load(&no_pool).unwrap().config).unwrap_err().key,
+            "rightdns"
+        );
+        let two = gw.replace(
+            "rightsourceip=10.3.0.0/24",
+            "rightsourceip=10.3.0.0/24,10.4.0.0/24",
+        );
+        assert!(load(&two).is_err());
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! `keyexchange` (`ikev2`; `ike` with a warning; `ikev1` is an error), `keyingtries` (a count,
 //! 0 or `%forever`), `ikelifetime`, `lifetime` (alias `keylife`), `margintime` (alias
 //! `rekeymargin`), `rekeyfuzz`, `dpddelay`, `dpdtimeout`, `dpdaction`, `auto`, `forceencaps`,
-//! `fragmentation`, `also`.
+//! `fragmentation`, `also`, and for a gateway handing out internal addresses `rightsourceip`
+//! (one subnet; not `%config`) with `rightdns`.
 //!
 //! A few strongSwan keys are accepted when their value is what this peer does anyway
 //! (`mobike=no`, `rekey=yes`, `reauth=no`, `compress=no`, `installpolicy=yes`, `aggressive=no`,
@@ -81,6 +82,10 @@ const CONN_KEYS: &[&str] = &[
     "rightid",
     "leftsubnet",
     "rightsubnet",
+    "leftsourceip",
+    "rightsourceip",
+    "leftdns",
+    "rightdns",
     "leftcert",
     "rightcert",
     "leftauth",
@@ -153,7 +158,6 @@ const END_UNSUPPORTED: &[&str] = &[
     "ca2",
     "cert2",
     "certpolicy",
-    "dns",
     "firewall",
     "groups",
     "groups2",
@@ -164,7 +168,6 @@ const END_UNSUPPORTED: &[&str] = &[
     "protoport",
     "rsasigkey",
     "sigkey",
-    "sourceip",
     "subnetwithin",
     "updown",
 ];
@@ -545,6 +548,8 @@ fn connection(
             values::path_under(&certs, v)
         })?;
         end.auth = opt(eff, &[&format!("{side}auth")], file, values::end_auth)?.unwrap_or(authby);
+        end.pool = opt(eff, &[&format!("{side}sourceip")], file, values::pool)?;
+        end.dns = opt(eff, &[&format!("{side}dns")], file, values::addresses)?.unwrap_or_default();
     }
 
     let (local, remote) =

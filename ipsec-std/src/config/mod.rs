@@ -149,6 +149,12 @@ pub struct End {
     pub auth: AuthMethod,
     /// Its certificate file (`leftcert=`), PEM or DER.
     pub cert: Option<PathBuf>,
+    /// Internal addresses handed out to this end from a pool (`rightsourceip=10.3.0.0/24`, the
+    /// configuration payload of RFC 7296 §3.15); only for the remote end. A subnet's network
+    /// and broadcast addresses are not handed out.
+    pub pool: Option<Subnet>,
+    /// DNS servers sent along with a pool address (`rightdns=`).
+    pub dns: Vec<IpAddr>,
 }
 
 impl End {

@@ -31,6 +31,10 @@
 //! address = "198.51.100.20"
 //! subnets = ["192.168.20.0/24"]
 //! auth = "psk"
+//! # pool = "10.3.0.0/24"                # remote end only: hand it an internal address from this
+//! #                                     # subnet (configuration payload); its selector is then that
+//! #                                     # address unless subnets are given
+//! # dns = ["10.3.0.1"]                  # DNS servers sent along with the address
 //!
 //! # Driver settings (optional table; these are the defaults).
 //! [driver]
@@ -137,6 +141,8 @@ struct EndIn {
     subnets: Option<Spanned<Vec<String>>>,
     auth: Option<S>,
     cert: Option<S>,
+    pool: Option<S>,
+    dns: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +312,10 @@ fn end<'e>(e: &'e EndIn, lines: &Lines<'_>, base: &Path) -> Result<(End, Option<
         out.auth = a;
     }
     out.cert = lines.opt(e.cert.as_ref(), "cert", |v| values::path_under(base, v))?;
+    out.pool = lines.opt(e.pool.as_ref(), "pool", values::pool)?;
+    if let Some(d) = &e.dns {
+        out.dns = values::addresses(&d.get_ref().join(",")).map_err(|k| lines.err(d, "dns", k))?;
+    }
     Ok((out, default))
 }
 
@@ -553,6 +563,10 @@ struct EndOut {
     auth: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     cert: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pool: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dns: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -581,6 +595,8 @@ fn end_out(e: &End) -> EndOut {
             AuthMethod::PubKey => "pubkey",
         },
         cert: e.cert.as_ref().map(|p| p.display().to_string()),
+        pool: e.pool.as_ref().map(ToString::to_string),
+        dns: e.dns.iter().map(ToString::to_string).collect(),
     }
 }
 

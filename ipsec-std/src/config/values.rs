@@ -1,6 +1,7 @@
 //! Value parsers shared by the `ipsec.conf` importer and the TOML loader. Each returns the
 //! model value or a [`ConfigErrorKind`]; the caller adds file, line and key.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -89,6 +90,28 @@ pub(crate) fn subnets(v: &str) -> Result<Vec<Subnet>, ConfigErrorKind> {
         }
     }
     Ok(out)
+}
+
+/// `rightsourceip=`: one subnet to hand addresses out of. Requesting one (`%config`) and
+/// ranges are not supported.
+pub(crate) fn pool(v: &str) -> Result<Subnet, ConfigErrorKind> {
+    if v.starts_with('%') {
+        return Err(ConfigErrorKind::Unsupported(format!(
+            "{v:?} (asking the peer for a virtual IP)"
+        )));
+    }
+    match subnets(v)?.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(invalid(v, "one subnet to hand addresses out of")),
+    }
+}
+
+/// `rightdns=`: comma-separated IP addresses.
+pub(crate) fn addresses(v: &str) -> Result<Vec<IpAddr>, ConfigErrorKind> {
+    v.split(',')
+        .map(str::trim)
+        .map(|a| a.parse().map_err(|_| invalid(a, "an IP address")))
+        .collect()
 }
 
 pub(crate) fn identity(v: &str) -> Result<Identity, ConfigErrorKind> {
