@@ -328,6 +328,57 @@ fn virtual_ip_from_our_pool_to_a_strongswan_road_warrior() {
     eprintln!("{test}: charon got 10.3.0.1 and the DNS server, {answered}/3 pings from it answered");
 }
 
+/// The other direction: our peer is the road warrior (`leftsourceip=%config`), charon the
+/// gateway with a pool. We get 10.4.0.1, put it on the TUN device, and ping charon's LAN from
+/// it; on exit the address goes with the device.
+#[test]
+fn our_peer_gets_a_virtual_ip_from_a_strongswan_gateway() {
+    let test = "our_peer_gets_a_virtual_ip_from_a_strongswan_gateway";
+    if !prerequisites(test) {
+        return;
+    }
+    let mut lab = Lab::new("vip-rw").unwrap();
+    let charon = lab
+        .start_charon(&CharonConfig {
+            pool: Some("10.4.0.0/24"),
+            ..seed_charon()
+        })
+        .unwrap();
+    let conf = seed_conf(
+        &lab.site_a,
+        &lab.site_b,
+        "start",
+        "aes256-sha2_256-modp1024!",
+        "aes256-sha2_256!",
+    )
+    .replace(
+        &format!("    leftsubnet={}\n", lab.site_a.lan_net),
+        "    leftsourceip=%config\n",
+    );
+    let secrets = seed_secrets(&lab.site_a, &lab.site_b, PSK);
+    let peer = lab.start_peer(&conf, &secrets, &[]).unwrap();
+    lab.a.ip(&["route", "del", "default"]).unwrap();
+    let up = match Lab::ping_until_up(&lab.a, "10.4.0.1", &lab.site_b.lan_addr, Duration::from_secs(20)) {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", report(&lab, &peer, &charon)),
+    };
+    let addrs = lab.a.ip(&["addr", "show", "dev", "ipsec-rs0"]).unwrap();
+    assert!(addrs.contains("10.4.0.1/32"), "{addrs}");
+    let sas = charon.list_sas().unwrap();
+    let has = |want: String| {
+        sas.lines()
+            .any(|l| l.split_whitespace().eq(want.split_whitespace()))
+    };
+    assert!(
+        has(format!("local {}", lab.site_b.lan_net)) && has("remote 10.4.0.1/32".into()),
+        "charon's selectors:\n{sas}\n{}",
+        report(&lab, &peer, &charon)
+    );
+    assert_esp_both_ways(&sas);
+    stop_peer_cleanly(&mut lab);
+    eprintln!("{test}: got 10.4.0.1, first ping from it answered after {up:?}");
+}
+
 /// IKE and ESP proposals of the matrix (issue 6, item 2, PSK column): AES-GCM-256,
 /// ChaCha20-Poly1305 and AES-CBC-256 + HMAC-SHA2-256 × Curve25519, ECP-256, MODP-2048. Our side
 /// writes them in `ipsec.conf` syntax (strict), charon in swanctl syntax.

@@ -33,7 +33,7 @@
 //! - **Shutdown**: on SIGTERM/SIGINT every IKE SA is closed (one DELETE each, not waited for),
 //!   then the TUN device and the routes go.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -59,7 +59,7 @@ use crate::keylog::KeyLog;
 use crate::mss::MssClamping;
 use crate::packet_io::{MemoryPackets, PacketIoKind};
 use crate::random::OsEntropy;
-use crate::route::{Route, RouteError, add_route};
+use crate::route::{Route, RouteError, add_address, add_route};
 use crate::shutdown::ShutdownSignal;
 use crate::subnet::Subnet;
 use crate::tun::{TunConfig, TunDevice, TunError};
@@ -230,6 +230,9 @@ pub struct Driver {
     traps: BTreeMap<PolicyId, (PeerId, ChildConfigId)>,
     trap_routes: Vec<Subnet>,
     ike_peers: BTreeMap<IkeSaId, PeerId>,
+    /// Virtual IPs assigned to us, on the TUN device while an IKE SA holding them lives (the
+    /// cleanup entry, none with in-memory I/O).
+    virtual_ips: BTreeMap<IpAddr, (Option<CleanupId>, BTreeSet<IkeSaId>)>,
     control: Option<ControlSocket>,
     reload: Option<ReloadHook>,
     keylog: Option<KeyLog>,
@@ -289,6 +292,7 @@ impl Driver {
             traps: BTreeMap::new(),
             trap_routes: Vec::new(),
             ike_peers: BTreeMap::new(),
+            virtual_ips: BTreeMap::new(),
             control: None,
             reload: None,
             keylog,
@@ -767,12 +771,21 @@ impl Driver {
 
     fn apply(&mut self, now: Instant, e: Event) {
         match e {
-            Event::IkeSaUp { sa, peer, remote, .. } => {
+            Event::IkeSaUp {
+                sa,
+                peer,
+                remote,
+                virtual_ip,
+            } => {
                 self.ike_peers.insert(sa, peer);
-                tracing::info!(conn = %self.peer_name(peer), ike_sa = %sa, %remote, "IKE SA established");
+                tracing::info!(conn = %self.peer_name(peer), ike_sa = %sa, %remote, ?virtual_ip, "IKE SA established");
+                if let Some(v) = virtual_ip {
+                    self.virtual_ip_ref(v, sa);
+                }
             }
             Event::IkeSaDown { sa, peer, reason } => {
                 self.ike_peers.remove(&sa);
+                self.virtual_ip_unref(sa);
                 tracing::info!(conn = %self.peer_name(peer), ike_sa = %sa, ?reason, "IKE SA down");
                 for (policy, (p, _)) in &self.traps {
                     if *p == peer {
@@ -971,6 +984,44 @@ impl Driver {
                 }
             }
             other => tracing::debug!(event = ?other, "SAD event"),
+        }
+    }
+
+    /// Puts a virtual IP the gateway assigned on the TUN device (once, whichever of its IKE SAs
+    /// holds it: a rekeyed IKE SA keeps it), so that local traffic into the tunnel is sourced
+    /// from it.
+    fn virtual_ip_ref(&mut self, addr: IpAddr, sa: IkeSaId) {
+        if let Some((_, holders)) = self.virtual_ips.get_mut(&addr) {
+            holders.insert(sa);
+            return;
+        }
+        let id = match &self.io {
+            PacketIo::Tun(t) => match add_address(addr, t.name(), &mut self.cleanup) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    tracing::error!(%addr, error = %e, "virtual IP not added to the TUN device");
+                    None
+                }
+            },
+            PacketIo::Memory(_) => None,
+        };
+        self.virtual_ips.insert(addr, (id, BTreeSet::from([sa])));
+    }
+
+    /// Removes the virtual IP of an IKE SA that went down, unless another one still holds it.
+    fn virtual_ip_unref(&mut self, sa: IkeSaId) {
+        let mut gone = Vec::new();
+        for (addr, (_, holders)) in &mut self.virtual_ips {
+            if holders.remove(&sa) && holders.is_empty() {
+                gone.push(*addr);
+            }
+        }
+        for addr in gone {
+            if let Some((Some(id), _)) = self.virtual_ips.remove(&addr) {
+                if let Some(Err(e)) = self.cleanup.undo(id) {
+                    tracing::warn!(%addr, error = %e, "virtual IP removal failed");
+                }
+            }
         }
     }
 

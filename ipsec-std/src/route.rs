@@ -178,6 +178,23 @@ pub fn add_route(route: &Route, cleanup: &mut Cleanup) -> Result<CleanupId, Rout
     }))
 }
 
+/// Adds `addr` as a host address of `device` (`ip addr add <addr>/32 dev <device>`, /128 for
+/// IPv6), e.g. the virtual IP a gateway assigned us, and registers its removal with `cleanup`.
+///
+/// # Errors
+/// [`RouteError`] with `ip`'s message. Nothing is registered then.
+pub fn add_address(addr: IpAddr, device: &str, cleanup: &mut Cleanup) -> Result<CleanupId, RouteError> {
+    let spec = format!("{addr}/{}", if addr.is_ipv6() { 128 } else { 32 });
+    run_ip(&["addr", "add", spec.as_str(), "dev", device])?;
+    tracing::info!(address = %spec, device, "added");
+    let device = device.to_owned();
+    Ok(cleanup.push(format!("address {spec} on {device}"), move || {
+        run_ip(&["addr", "del", spec.as_str(), "dev", device.as_str()])
+            .map(|_| ())
+            .map_err(io::Error::other)
+    }))
+}
+
 /// Deletes `route` (`ip route del`).
 ///
 /// # Errors

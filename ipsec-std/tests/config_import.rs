@@ -69,6 +69,7 @@ fn expected_seed() -> Config {
         cert: None,
         pool: None,
         dns: vec![],
+        request_address: false,
     };
     let remote = End {
         address: EndAddress::Ip(ip(B)),
@@ -78,6 +79,7 @@ fn expected_seed() -> Config {
         cert: None,
         pool: None,
         dns: vec![],
+        request_address: false,
     };
     let conn = Connection {
         name: "site-to-site-vpn".into(),
@@ -392,7 +394,7 @@ fn errors_name_file_line_and_key() {
             "protocol/port",
         ),
         (
-            "conn a\n  right=5.6.7.8\n  leftsourceip=%config\n  auto=add\n",
+            "conn a\n  right=5.6.7.8\n  leftsourceip=%poolname\n  auto=add\n",
             3,
             "leftsourceip",
             "not supported",
@@ -564,6 +566,7 @@ fn toml_round_trip() {
             cert: Some("/etc/c.pem".into()),
             pool: None,
             dns: vec![],
+            request_address: true,
         },
         End {
             address: EndAddress::Any,
@@ -573,6 +576,7 @@ fn toml_round_trip() {
             cert: None,
             pool: Some(net("10.3.0.0/24")),
             dns: vec![ip("10.3.0.1"), ip("2001:db8::53")],
+            request_address: false,
         },
     );
     extra.mode = Mode::Transport;

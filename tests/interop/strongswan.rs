@@ -73,6 +73,9 @@ pub struct CharonConfig {
     /// Road warrior: ask the peer for an internal address (`vips = 0.0.0.0`) and use it as
     /// the local traffic selector (`local_ts = dynamic`) instead of the site's LAN.
     pub virtual_ip: bool,
+    /// Gateway: hand the peer an internal address from this subnet (`pools`), the peer's
+    /// selector being that address (`remote_ts = dynamic`).
+    pub pool: Option<&'static str>,
 }
 
 impl Default for CharonConfig {
@@ -90,6 +93,7 @@ impl Default for CharonConfig {
             dos_protection: true,
             exact_rekey: false,
             virtual_ip: false,
+            pool: None,
         }
     }
 }
@@ -154,7 +158,7 @@ pub(crate) fn write_config(dir: &Path, site: &Site, peer: &Site, cfg: &CharonCon
     let mut sw = format!(
         "connections {{\n  {CONN} {{\n    version = 2\n    local_addrs = {la}\n    remote_addrs = {ra}\n    \
          proposals = {ike}\n    encap = yes\n    mobike = no\n    fragmentation = yes\n    \
-         dpd_delay = {dpd}\n    rekey_time = {ikerekey}\n    {rand}{vips}\
+         dpd_delay = {dpd}\n    rekey_time = {ikerekey}\n    {rand}{vips}{pools}\
          local {{\n      {local_auth}\n      id = {lid}\n    }}\n    remote {{\n      {remote_auth}\n      id = {rid}\n    }}\n    \
          children {{\n      {CONN} {{\n        local_ts = {lts}\n        remote_ts = {rts}\n        esp_proposals = {esp}\n        \
          mode = tunnel\n        rekey_time = {childrekey}\n        {child_rand}start_action = {start}\n        dpd_action = {dpdaction}\n      }}\n    }}\n  }}\n}}\n",
@@ -190,10 +194,22 @@ pub(crate) fn write_config(dir: &Path, site: &Site, peer: &Site, cfg: &CharonCon
         } else {
             site.lan_net.as_str()
         },
-        rts = peer.lan_net,
+        pools = if cfg.pool.is_some() {
+            "pools = rw\n    "
+        } else {
+            ""
+        },
+        rts = if cfg.pool.is_some() {
+            "dynamic"
+        } else {
+            peer.lan_net.as_str()
+        },
         start = cfg.start_action,
         dpdaction = cfg.dpd_action,
     );
+    if let Some(pool) = cfg.pool {
+        let _ = write!(sw, "pools {{\n  rw {{\n    addrs = {pool}\n  }}\n}}\n");
+    }
     if let Auth::Psk(psk) = &cfg.auth {
         let _ = write!(
             sw,

@@ -263,9 +263,16 @@ fn peer_config(
     if conn.local.pool.is_some() || !conn.local.dns.is_empty() {
         return Err(err(
             "leftsourceip",
-            "a virtual IP or DNS server of our own end is not supported; a pool goes on the remote end (rightsourceip)".into(),
+            "a pool or DNS servers for our own end are not supported; a pool goes on the remote end (rightsourceip), %config asks for an address".into(),
         ));
     }
+    if conn.remote.request_address {
+        return Err(err(
+            "rightsourceip",
+            "%config on the remote end: give it a pool (rightsourceip=<subnet>) instead".into(),
+        ));
+    }
+    peer.request_virtual_ip = conn.local.request_address;
     if let Some(pool) = conn.remote.pool {
         peer.address_pool = Some(
             AddressPool::subnet(pool.addr(), pool.prefix(), conn.remote.dns.clone())
@@ -277,7 +284,12 @@ fn peer_config(
             "DNS servers are sent with a pool address: set rightsourceip".into(),
         ));
     }
-    let local_ts = selectors(&conn.local.traffic_selectors()).map_err(|r| err("leftsubnet", r))?;
+    // An end with an internal address uses it as its selector (a dynamic selector).
+    let local_ts = if conn.local.request_address && conn.local.subnets.is_empty() {
+        Vec::new()
+    } else {
+        selectors(&conn.local.traffic_selectors()).map_err(|r| err("leftsubnet", r))?
+    };
     // The remote end of a pool is whatever address it is given (a dynamic selector).
     let remote_ts = if conn.remote.pool.is_some() && conn.remote.subnets.is_empty() {
         Vec::new()
@@ -574,10 +586,12 @@ mod tests {
         );
         assert_eq!(p.children[0].local_ts[0].addrs.to_string(), "192.168.10.0/24");
 
-        // Asking for an address, a pool for our own end, DNS without a pool: clear errors.
+        // %config on the remote end, a pool for our own end, DNS without a pool: clear errors.
         let ask = gw.replace("rightsourceip=10.3.0.0/24", "rightsourceip=%config");
-        let e = load(&ask).unwrap_err().to_string();
-        assert!(e.contains("rightsourceip") && e.contains("%config"), "{e}");
+        assert_eq!(
+            engine_config(&load(&ask).unwrap().config).unwrap_err().key,
+            "rightsourceip"
+        );
         let own = format!("{gw}    leftsourceip=10.9.0.0/24\n");
         assert_eq!(
             engine_config(&load(&own).unwrap().config).unwrap_err().key,
@@ -593,6 +607,35 @@ mod tests {
             "rightsourceip=10.3.0.0/24,10.4.0.0/24",
         );
         assert!(load(&two).is_err());
+    }
+
+    #[test]
+    fn left_source_ip_config_asks_for_an_address() {
+        let routes = StaticRoutes {
+            v4: Some("192.0.2.201".parse().unwrap()),
+            ..StaticRoutes::default()
+        };
+        let rw = SEED.replace("    leftsubnet=192.168.10.0/24\n", "    leftsourceip=%config\n");
+        let cfg = Config::from_ipsec_conf_str(
+            &rw,
+            Path::new("ipsec.conf"),
+            Some((
+                "192.0.2.201 192.0.2.202 : PSK \"s3cret\"\n",
+                Path::new("ipsec.secrets"),
+            )),
+            &routes,
+        )
+        .unwrap()
+        .config;
+        assert!(cfg.connections[0].local.request_address);
+        let e = engine_config(&cfg).unwrap();
+        let p = &e.endpoint.peers[0];
+        assert!(p.request_virtual_ip);
+        assert!(
+            p.children[0].local_ts.is_empty(),
+            "our selector is the address we get"
+        );
+        assert_eq!(p.children[0].remote_ts[0].addrs.to_string(), "192.168.20.0/24");
     }
 
     #[test]

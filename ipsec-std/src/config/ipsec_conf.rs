@@ -19,8 +19,8 @@
 //! `keyexchange` (`ikev2`; `ike` with a warning; `ikev1` is an error), `keyingtries` (a count,
 //! 0 or `%forever`), `ikelifetime`, `lifetime` (alias `keylife`), `margintime` (alias
 //! `rekeymargin`), `rekeyfuzz`, `dpddelay`, `dpdtimeout`, `dpdaction`, `auto`, `forceencaps`,
-//! `fragmentation`, `also`, and for a gateway handing out internal addresses `rightsourceip`
-//! (one subnet; not `%config`) with `rightdns`.
+//! `fragmentation`, `also`, `leftsourceip=%config` (ask the gateway for an internal address),
+//! and for a gateway handing them out `rightsourceip` (one subnet) with `rightdns`.
 //!
 //! A few strongSwan keys are accepted when their value is what this peer does anyway
 //! (`mobike=no`, `rekey=yes`, `reauth=no`, `compress=no`, `installpolicy=yes`, `aggressive=no`,
@@ -548,7 +548,11 @@ fn connection(
             values::path_under(&certs, v)
         })?;
         end.auth = opt(eff, &[&format!("{side}auth")], file, values::end_auth)?.unwrap_or(authby);
-        end.pool = opt(eff, &[&format!("{side}sourceip")], file, values::pool)?;
+        match opt(eff, &[&format!("{side}sourceip")], file, values::source_ip)? {
+            Some(values::SourceIp::Request) => end.request_address = true,
+            Some(values::SourceIp::Pool(p)) => end.pool = Some(p),
+            None => {}
+        }
         end.dns = opt(eff, &[&format!("{side}dns")], file, values::addresses)?.unwrap_or_default();
     }
 

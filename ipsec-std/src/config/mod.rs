@@ -155,6 +155,9 @@ pub struct End {
     pub pool: Option<Subnet>,
     /// DNS servers sent along with a pool address (`rightdns=`).
     pub dns: Vec<IpAddr>,
+    /// This end asks the other for an internal address (`leftsourceip=%config`); only for our
+    /// own end. The address goes on the TUN device and becomes our traffic selector.
+    pub request_address: bool,
 }
 
 impl End {

@@ -26,6 +26,7 @@
 //! subnets = ["192.168.10.0/24"]         # default: the address itself
 //! auth = "psk"                          # "psk" | "pubkey" (default)
 //! # cert = "certs/gw-a.pem"             # relative to this file's directory
+//! # request_address = true              # ask the gateway for an internal address (%config)
 //!
 //! [connection.remote]
 //! address = "198.51.100.20"
@@ -143,6 +144,7 @@ struct EndIn {
     cert: Option<S>,
     pool: Option<S>,
     dns: Option<Spanned<Vec<String>>>,
+    request_address: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -316,6 +318,7 @@ fn end<'e>(e: &'e EndIn, lines: &Lines<'_>, base: &Path) -> Result<(End, Option<
     if let Some(d) = &e.dns {
         out.dns = values::addresses(&d.get_ref().join(",")).map_err(|k| lines.err(d, "dns", k))?;
     }
+    out.request_address = e.request_address.unwrap_or(false);
     Ok((out, default))
 }
 
@@ -567,6 +570,8 @@ struct EndOut {
     pool: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     dns: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    request_address: bool,
 }
 
 #[derive(Serialize)]
@@ -597,6 +602,7 @@ fn end_out(e: &End) -> EndOut {
         cert: e.cert.as_ref().map(|p| p.display().to_string()),
         pool: e.pool.as_ref().map(ToString::to_string),
         dns: e.dns.iter().map(ToString::to_string).collect(),
+        request_address: e.request_address,
     }
 }
 

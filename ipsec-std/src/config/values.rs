@@ -92,17 +92,36 @@ pub(crate) fn subnets(v: &str) -> Result<Vec<Subnet>, ConfigErrorKind> {
     Ok(out)
 }
 
-/// `rightsourceip=`: one subnet to hand addresses out of. Requesting one (`%config`) and
-/// ranges are not supported.
-pub(crate) fn pool(v: &str) -> Result<Subnet, ConfigErrorKind> {
+/// `leftsourceip=`/`rightsourceip=`: ask for an address (`%config`, `%cfg`, `%modeconfig`)
+/// or one subnet to hand addresses out of. Static addresses, ranges and named pools are not
+/// supported.
+pub(crate) fn source_ip(v: &str) -> Result<SourceIp, ConfigErrorKind> {
+    if matches!(v, "%config" | "%cfg" | "%modeconfig") {
+        return Ok(SourceIp::Request);
+    }
     if v.starts_with('%') {
-        return Err(ConfigErrorKind::Unsupported(format!(
-            "{v:?} (asking the peer for a virtual IP)"
-        )));
+        return Err(ConfigErrorKind::Unsupported(format!("{v:?} as a source IP")));
     }
     match subnets(v)?.as_slice() {
-        [one] => Ok(*one),
-        _ => Err(invalid(v, "one subnet to hand addresses out of")),
+        [one] => Ok(SourceIp::Pool(*one)),
+        _ => Err(invalid(v, "%config, or one subnet to hand addresses out of")),
+    }
+}
+
+/// A `sourceip=` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SourceIp {
+    /// `%config`: ask for an address.
+    Request,
+    /// Hand addresses out of this subnet.
+    Pool(Subnet),
+}
+
+/// The TOML `pool = "<subnet>"` value: [`source_ip`] without `%config`.
+pub(crate) fn pool(v: &str) -> Result<Subnet, ConfigErrorKind> {
+    match source_ip(v)? {
+        SourceIp::Pool(s) => Ok(s),
+        SourceIp::Request => Err(invalid(v, "a subnet (ask for an address with request_address)")),
     }
 }
 
