@@ -329,8 +329,8 @@ fn virtual_ip_from_our_pool_to_a_strongswan_road_warrior() {
 }
 
 /// The other direction: our peer is the road warrior (`leftsourceip=%config`), charon the
-/// gateway with a pool. We get 10.4.0.1, put it on the TUN device, and ping charon's LAN from
-/// it; on exit the address goes with the device.
+/// gateway with a pool. We get 10.4.0.1 and the pool's DNS server, put the address on the TUN
+/// device, and ping charon's LAN from it; on exit the address goes with the device.
 #[test]
 fn our_peer_gets_a_virtual_ip_from_a_strongswan_gateway() {
     let test = "our_peer_gets_a_virtual_ip_from_a_strongswan_gateway";
@@ -341,6 +341,7 @@ fn our_peer_gets_a_virtual_ip_from_a_strongswan_gateway() {
     let charon = lab
         .start_charon(&CharonConfig {
             pool: Some("10.4.0.0/24"),
+            pool_dns: Some("192.168.20.53"),
             ..seed_charon()
         })
         .unwrap();
@@ -375,8 +376,15 @@ fn our_peer_gets_a_virtual_ip_from_a_strongswan_gateway() {
         report(&lab, &peer, &charon)
     );
     assert_esp_both_ways(&sas);
+    let log = peer.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("DNS servers assigned") && l.contains("192.168.20.53")),
+        "the gateway's DNS server is not in our log\n{}",
+        report(&lab, &peer, &charon)
+    );
     stop_peer_cleanly(&mut lab);
-    eprintln!("{test}: got 10.4.0.1, first ping from it answered after {up:?}");
+    eprintln!("{test}: got 10.4.0.1 and DNS server 192.168.20.53, first ping from it answered after {up:?}");
 }
 
 /// IKE and ESP proposals of the matrix (issue 6, item 2, PSK column): AES-GCM-256,

@@ -8,6 +8,7 @@
 //! [`Event::ChildSaDelete`] it removes both directions. Events come in the order they must be
 //! applied: during a rekey the new SA's install comes before the old SA's delete.
 
+use alloc::vec::Vec;
 use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 
@@ -77,6 +78,8 @@ pub enum Event {
         remote: SocketAddr,
         /// The internal address the responder assigned us (CFG_REPLY), if any.
         virtual_ip: Option<IpAddr>,
+        /// The DNS servers the responder sent with it (INTERNAL_IP4_DNS / INTERNAL_IP6_DNS).
+        dns: Vec<IpAddr>,
     },
     /// An IKE SA is gone; its CHILD SAs were deleted (events before this one).
     IkeSaDown {

@@ -61,6 +61,16 @@ fn initiator_gets_an_address_from_the_pool_and_both_selectors_use_it() {
         "{:?}",
         p.a_events
     );
+    // The DNS server the gateway's pool carries comes with the address.
+    let dns: Vec<&Vec<IpAddr>> = p
+        .a_events
+        .iter()
+        .filter_map(|e| match e {
+            Event::IkeSaUp { dns, .. } => Some(dns),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dns, [&vec![IpAddr::V4(Ipv4Addr::new(10, 2, 0, 53))]]);
     assert_eq!(
         virtual_ips(&p.b_events),
         [None],

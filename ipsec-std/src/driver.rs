@@ -776,9 +776,14 @@ impl Driver {
                 peer,
                 remote,
                 virtual_ip,
+                dns,
             } => {
                 self.ike_peers.insert(sa, peer);
                 tracing::info!(conn = %self.peer_name(peer), ike_sa = %sa, %remote, ?virtual_ip, "IKE SA established");
+                if !dns.is_empty() {
+                    // Applying them is the host's business (resolvconf, systemd-resolved, ...).
+                    tracing::info!(conn = %self.peer_name(peer), ?dns, "DNS servers assigned (not applied)");
+                }
                 if let Some(v) = virtual_ip {
                     self.virtual_ip_ref(v, sa);
                 }

@@ -76,6 +76,8 @@ pub struct CharonConfig {
     /// Gateway: hand the peer an internal address from this subnet (`pools`), the peer's
     /// selector being that address (`remote_ts = dynamic`).
     pub pool: Option<&'static str>,
+    /// DNS server sent along with a pool address.
+    pub pool_dns: Option<&'static str>,
 }
 
 impl Default for CharonConfig {
@@ -94,6 +96,7 @@ impl Default for CharonConfig {
             exact_rekey: false,
             virtual_ip: false,
             pool: None,
+            pool_dns: None,
         }
     }
 }
@@ -208,7 +211,11 @@ pub(crate) fn write_config(dir: &Path, site: &Site, peer: &Site, cfg: &CharonCon
         dpdaction = cfg.dpd_action,
     );
     if let Some(pool) = cfg.pool {
-        let _ = write!(sw, "pools {{\n  rw {{\n    addrs = {pool}\n  }}\n}}\n");
+        let dns = cfg
+            .pool_dns
+            .map(|d| format!("    dns = {d}\n"))
+            .unwrap_or_default();
+        let _ = write!(sw, "pools {{\n  rw {{\n    addrs = {pool}\n{dns}  }}\n}}\n");
     }
     if let Auth::Psk(psk) = &cfg.auth {
         let _ = write!(

@@ -176,19 +176,49 @@ fn octets(
     keys::signed_octets(prf, sk_p.as_bytes(), message, nonce, &id_body(id))
 }
 
+/// CFG_REQUEST for an internal address of the family of our IKE address and its DNS servers
+/// (RFC 7296 §3.15.1: empty attributes ask for a value).
 fn cp_request(v6: bool) -> Cp<'static> {
-    let ty = if v6 {
-        CfgAttributeType::INTERNAL_IP6_ADDRESS
+    let (addr, dns) = if v6 {
+        (
+            CfgAttributeType::INTERNAL_IP6_ADDRESS,
+            CfgAttributeType::INTERNAL_IP6_DNS,
+        )
     } else {
-        CfgAttributeType::INTERNAL_IP4_ADDRESS
+        (
+            CfgAttributeType::INTERNAL_IP4_ADDRESS,
+            CfgAttributeType::INTERNAL_IP4_DNS,
+        )
+    };
+    let ask = |attribute_type| CfgAttribute {
+        attribute_type,
+        value: Cow::Borrowed(&[]),
     };
     Cp {
         cfg_type: CfgType::CFG_REQUEST,
-        attributes: alloc::vec![CfgAttribute {
-            attribute_type: ty,
-            value: Cow::Borrowed(&[]),
-        }],
+        attributes: alloc::vec![ask(addr), ask(dns)],
     }
+}
+
+/// The DNS servers of a CFG_REPLY (malformed values are skipped).
+fn cp_reply_dns(cp: &Cp<'_>) -> Vec<IpAddr> {
+    if cp.cfg_type != CfgType::CFG_REPLY {
+        return Vec::new();
+    }
+    cp.attributes
+        .iter()
+        .filter_map(|a| match a.attribute_type {
+            CfgAttributeType::INTERNAL_IP4_DNS => {
+                let b: [u8; 4] = a.value.as_ref().try_into().ok()?;
+                Some(IpAddr::V4(Ipv4Addr::from(b)))
+            }
+            CfgAttributeType::INTERNAL_IP6_DNS => {
+                let b: [u8; 16] = a.value.as_ref().try_into().ok()?;
+                Some(IpAddr::V6(Ipv6Addr::from(b)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The address of a CFG_REPLY, if any.
@@ -366,10 +396,13 @@ impl IkeSa {
             self.fail(ctx, now, CloseReason::AuthenticationFailed);
             return Ok(());
         }
-        let virtual_ip = if self.requested_vip {
-            cp.and_then(cp_reply_address)
+        let (virtual_ip, dns) = if self.requested_vip {
+            (
+                cp.and_then(cp_reply_address),
+                cp.map(cp_reply_dns).unwrap_or_default(),
+            )
         } else {
-            None
+            (None, Vec::new())
         };
         // Commit: the IKE SA is up whatever happens to the CHILD SA.
         let State::AuthSent(st) = core::mem::replace(&mut self.state, State::Established) else {
@@ -377,6 +410,7 @@ impl IkeSa {
         };
         self.remote_id = Some(idr.clone().into_owned());
         self.virtual_ip = virtual_ip;
+        self.dns.clone_from(&dns);
         self.was_up = true;
         self.arm_ike_timers(ctx, now);
         ctx.event(Event::IkeSaUp {
@@ -384,6 +418,7 @@ impl IkeSa {
             peer: self.peer,
             remote: self.remote,
             virtual_ip,
+            dns,
         });
         // With a virtual IP, our selectors were "any"; the responder narrowed them to it.
         let proposed_local = st.local_ts.clone();
@@ -589,6 +624,7 @@ impl IkeSa {
             peer: self.peer,
             remote: self.remote,
             virtual_ip: None,
+            dns: Vec::new(),
         });
         if let Some((child, install)) = new_child {
             self.children.push(child);

@@ -520,6 +520,7 @@ impl IkeSa {
             }
         }
         new.virtual_ip = self.virtual_ip;
+        new.dns = core::mem::take(&mut self.dns);
         new.peer_virtual_ip = self.peer_virtual_ip;
         if let Some(a) = self.peer_virtual_ip {
             if ctx.reg.leases.get(&a) == Some(&self.id) {
@@ -551,6 +552,7 @@ impl IkeSa {
             peer: new.peer,
             remote: new.remote,
             virtual_ip: new.virtual_ip,
+            dns: new.dns.clone(),
         });
     }
 }

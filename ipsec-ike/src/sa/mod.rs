@@ -284,6 +284,8 @@ pub(crate) struct IkeSa {
     pub(crate) tries: u32,
     /// The internal address the peer assigned to us (CFG_REPLY).
     pub(crate) virtual_ip: Option<IpAddr>,
+    /// The DNS servers the peer sent with it.
+    pub(crate) dns: Vec<IpAddr>,
     /// The internal address we assigned to the peer from our pool.
     pub(crate) peer_virtual_ip: Option<IpAddr>,
     /// The peer's authenticated identity.
@@ -349,6 +351,7 @@ impl IkeSa {
             reassembly: None,
             tries: 1,
             virtual_ip: None,
+            dns: Vec::new(),
             peer_virtual_ip: None,
             remote_id: None,
             half_open_key: None,
