@@ -416,11 +416,7 @@ impl Endpoint {
             return self.initiate(now, peer, child, trigger, &[]);
         };
         self.with_sa(id, now, |s, ctx| {
-            let queued = s
-                .queue
-                .iter()
-                .any(|t| matches!(t, Task::CreateChild(c, _) if *c == child));
-            if !queued && !s.has_child_from(child) {
+            if !s.has_child_from(child) {
                 s.queue.push_back(Task::CreateChild(child, trigger));
                 s.pump(ctx, now);
             }

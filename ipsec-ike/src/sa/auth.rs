@@ -200,43 +200,48 @@ fn cp_request(v6: bool) -> Cp<'static> {
     }
 }
 
-/// The DNS servers of a CFG_REPLY (malformed values are skipped).
-fn cp_reply_dns(cp: &Cp<'_>) -> Vec<IpAddr> {
-    if cp.cfg_type != CfgType::CFG_REPLY {
-        return Vec::new();
+/// The IP address an address or DNS attribute carries (an INTERNAL_IP6_ADDRESS is followed by
+/// its prefix length); `None` for other attributes and malformed values.
+fn attribute_ip(a: &CfgAttribute<'_>) -> Option<IpAddr> {
+    let v4 = |b: &[u8]| <[u8; 4]>::try_from(b).ok().map(|b| IpAddr::V4(Ipv4Addr::from(b)));
+    let v6 = |b: &[u8]| {
+        <[u8; 16]>::try_from(b)
+            .ok()
+            .map(|b| IpAddr::V6(Ipv6Addr::from(b)))
+    };
+    match a.attribute_type {
+        CfgAttributeType::INTERNAL_IP4_ADDRESS | CfgAttributeType::INTERNAL_IP4_DNS => v4(&a.value),
+        CfgAttributeType::INTERNAL_IP6_ADDRESS => v6(a.value.get(..16)?),
+        CfgAttributeType::INTERNAL_IP6_DNS => v6(&a.value),
+        _ => None,
     }
+}
+
+/// The attributes of a CFG_REPLY of either type whose addresses are wanted.
+fn cp_reply_ips<'c>(cp: &'c Cp<'_>, types: [CfgAttributeType; 2]) -> impl Iterator<Item = IpAddr> + 'c {
+    let reply = cp.cfg_type == CfgType::CFG_REPLY;
     cp.attributes
         .iter()
-        .filter_map(|a| match a.attribute_type {
-            CfgAttributeType::INTERNAL_IP4_DNS => {
-                let b: [u8; 4] = a.value.as_ref().try_into().ok()?;
-                Some(IpAddr::V4(Ipv4Addr::from(b)))
-            }
-            CfgAttributeType::INTERNAL_IP6_DNS => {
-                let b: [u8; 16] = a.value.as_ref().try_into().ok()?;
-                Some(IpAddr::V6(Ipv6Addr::from(b)))
-            }
-            _ => None,
-        })
-        .collect()
+        .filter(move |a| reply && types.contains(&a.attribute_type))
+        .filter_map(attribute_ip)
 }
 
 /// The address of a CFG_REPLY, if any.
 fn cp_reply_address(cp: &Cp<'_>) -> Option<IpAddr> {
-    if cp.cfg_type != CfgType::CFG_REPLY {
-        return None;
-    }
-    cp.attributes.iter().find_map(|a| match a.attribute_type {
-        CfgAttributeType::INTERNAL_IP4_ADDRESS => {
-            let b: [u8; 4] = a.value.as_ref().try_into().ok()?;
-            Some(IpAddr::V4(Ipv4Addr::from(b)))
-        }
-        CfgAttributeType::INTERNAL_IP6_ADDRESS => {
-            let b: [u8; 16] = a.value.get(..16)?.try_into().ok()?;
-            Some(IpAddr::V6(Ipv6Addr::from(b)))
-        }
-        _ => None,
-    })
+    let types = [
+        CfgAttributeType::INTERNAL_IP4_ADDRESS,
+        CfgAttributeType::INTERNAL_IP6_ADDRESS,
+    ];
+    cp_reply_ips(cp, types).next()
+}
+
+/// The DNS servers of a CFG_REPLY (malformed values are skipped).
+fn cp_reply_dns(cp: &Cp<'_>) -> Vec<IpAddr> {
+    let types = [
+        CfgAttributeType::INTERNAL_IP4_DNS,
+        CfgAttributeType::INTERNAL_IP6_DNS,
+    ];
+    cp_reply_ips(cp, types).collect()
 }
 
 fn cp_reply(addr: IpAddr, dns: &[IpAddr]) -> Cp<'static> {

@@ -422,7 +422,7 @@ impl IkeSa {
         self.send_create_child(ctx, now, config, None, None, 0, trigger)
     }
 
-    /// A CHILD SA from `config` is installed here or being negotiated.
+    /// A CHILD SA from `config` is installed here, being negotiated or queued.
     pub(crate) fn has_child_from(&self, config: ChildConfigId) -> bool {
         let installed = self
             .children
@@ -432,9 +432,12 @@ impl IkeSa {
             Request::CreateChild(r) => r.config == config && r.rekey_of.is_none(),
             _ => false,
         });
-        let in_auth = matches!(self.state, super::State::InitSent(_) | super::State::AuthSent(_))
-            && self.auth_child == config;
-        installed || in_flight || in_auth
+        let in_auth = self.is_connecting() && self.auth_child == config;
+        let queued = self
+            .queue
+            .iter()
+            .any(|t| matches!(t, Task::CreateChild(c, _) if *c == config));
+        installed || in_flight || in_auth || queued
     }
 
     #[allow(clippy::too_many_arguments)] // each input distinct; the last two only on a retry

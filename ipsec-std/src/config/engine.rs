@@ -284,18 +284,8 @@ fn peer_config(
             "DNS servers are sent with a pool address: set rightsourceip".into(),
         ));
     }
-    // An end with an internal address uses it as its selector (a dynamic selector).
-    let local_ts = if conn.local.request_address && conn.local.subnets.is_empty() {
-        Vec::new()
-    } else {
-        selectors(&conn.local.traffic_selectors()).map_err(|r| err("leftsubnet", r))?
-    };
-    // The remote end of a pool is whatever address it is given (a dynamic selector).
-    let remote_ts = if conn.remote.pool.is_some() && conn.remote.subnets.is_empty() {
-        Vec::new()
-    } else {
-        selectors(&conn.remote.traffic_selectors()).map_err(|r| err("rightsubnet", r))?
-    };
+    let local_ts = selectors(&conn.local.traffic_selectors()).map_err(|r| err("leftsubnet", r))?;
+    let remote_ts = selectors(&conn.remote.traffic_selectors()).map_err(|r| err("rightsubnet", r))?;
     let mut child = ChildConfig::tunnel(&conn.name, local_ts, remote_ts);
     child.mode = match conn.mode {
         Mode::Tunnel => IpsecMode::Tunnel,
@@ -503,6 +493,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::config::{ConfigError, Loaded};
     use crate::route::StaticRoutes;
 
     const SEED: &str = "conn site-to-site-vpn\n    type=tunnel\n    authby=secret\n    left=%defaultroute\n    \
@@ -511,18 +502,17 @@ mod tests {
         dpddelay=30\n    dpdtimeout=120\n    dpdaction=restart\n    auto=start\n";
 
     fn seed(secrets: &str) -> Config {
+        load(SEED, Some(secrets)).unwrap().config
+    }
+
+    /// `conf` (and `secrets`) as loaded on gateway A (192.0.2.201 holds the default route).
+    fn load(conf: &str, secrets: Option<&str>) -> Result<Loaded, ConfigError> {
         let routes = StaticRoutes {
-            v4: Some("192.0.2.201".parse().unwrap()),
+            v4: Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 201))),
             ..StaticRoutes::default()
         };
-        Config::from_ipsec_conf_str(
-            SEED,
-            Path::new("ipsec.conf"),
-            Some((secrets, Path::new("ipsec.secrets"))),
-            &routes,
-        )
-        .unwrap()
-        .config
+        let secrets = secrets.map(|s| (s, Path::new("ipsec.secrets")));
+        Config::from_ipsec_conf_str(conf, Path::new("ipsec.conf"), secrets, &routes)
     }
 
     #[test]
@@ -554,18 +544,7 @@ mod tests {
 
     #[test]
     fn a_right_source_ip_pool_hands_out_addresses_with_dns() {
-        let routes = StaticRoutes {
-            v4: Some("192.0.2.201".parse().unwrap()),
-            ..StaticRoutes::default()
-        };
-        let load = |conf: &str| {
-            Config::from_ipsec_conf_str(
-                conf,
-                Path::new("ipsec.conf"),
-                Some(("192.0.2.201 : PSK \"s3cret\"\n", Path::new("ipsec.secrets"))),
-                &routes,
-            )
-        };
+        let load = |conf: &str| load(conf, Some("192.0.2.201 : PSK \"s3cret\"\n"));
         // A road-warrior gateway: any peer, an address from 10.3.0.0/24, our LAN behind us.
         let gw = SEED
             .replace("right=192.0.2.202", "right=%any")
@@ -611,22 +590,10 @@ mod tests {
 
     #[test]
     fn left_source_ip_config_asks_for_an_address() {
-        let routes = StaticRoutes {
-            v4: Some("192.0.2.201".parse().unwrap()),
-            ..StaticRoutes::default()
-        };
         let rw = SEED.replace("    leftsubnet=192.168.10.0/24\n", "    leftsourceip=%config\n");
-        let cfg = Config::from_ipsec_conf_str(
-            &rw,
-            Path::new("ipsec.conf"),
-            Some((
-                "192.0.2.201 192.0.2.202 : PSK \"s3cret\"\n",
-                Path::new("ipsec.secrets"),
-            )),
-            &routes,
-        )
-        .unwrap()
-        .config;
+        let cfg = load(&rw, Some("192.0.2.201 192.0.2.202 : PSK \"s3cret\"\n"))
+            .unwrap()
+            .config;
         assert!(cfg.connections[0].local.request_address);
         let e = engine_config(&cfg).unwrap();
         let p = &e.endpoint.peers[0];
@@ -640,14 +607,8 @@ mod tests {
 
     #[test]
     fn certificate_auth_needs_a_certificate_and_a_ca() {
-        let routes = StaticRoutes {
-            v4: Some("192.0.2.201".parse().unwrap()),
-            ..StaticRoutes::default()
-        };
         let conf = SEED.replace("authby=secret", "authby=pubkey");
-        let cfg = Config::from_ipsec_conf_str(&conf, Path::new("ipsec.conf"), None, &routes)
-            .unwrap()
-            .config;
+        let cfg = load(&conf, None).unwrap().config;
         let e = engine_config(&cfg).unwrap_err();
         assert_eq!(e.key, "leftcert", "{e}");
         let dir = std::env::temp_dir().join(format!("ipsec-std-ca-{}", std::process::id()));

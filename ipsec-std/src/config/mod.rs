@@ -172,13 +172,17 @@ impl End {
         }
     }
 
-    /// The traffic selectors of this end: its subnets, or its own address as a host.
+    /// The traffic selectors of this end: its subnets, or its own address as a host. Empty
+    /// (dynamic: whatever address the configuration payload gives it) for an end without
+    /// subnets that asks for an internal address or is handed one from a pool, and for an end
+    /// without a fixed address.
     #[must_use]
     pub fn traffic_selectors(&self) -> Vec<Subnet> {
+        let internal = self.request_address || self.pool.is_some();
         match (self.subnets.is_empty(), self.address.ip()) {
             (false, _) => self.subnets.clone(),
-            (true, Some(ip)) => vec![Subnet::host(ip)],
-            (true, None) => Vec::new(),
+            (true, Some(ip)) if !internal => vec![Subnet::host(ip)],
+            (true, _) => Vec::new(),
         }
     }
 }
